@@ -1,0 +1,99 @@
+"""The ``sitegen`` command line: build, check, serve.
+
+Exit status: 0 success, 1 content errors, 2 usage errors. No traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ContentErrors, Problems, SitegenError, UsageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sitegen", description="Build the Intelligent Manufacturing "
+                                     "Dual Top-10 site from content/ and config.yaml.")
+    parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="config.yaml", help="path of config.yaml (default: ./config.yaml)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    common.add_argument("--drafts", action="store_true", help="include records marked draft: true")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    build = sub.add_parser("build", parents=[common], help="build the site into the output folder")
+    build.add_argument("--base-url", help="public address, e.g. https://example.org/imac/dual-top10/")
+    build.add_argument("--output", help="output folder (default: output_dir from config.yaml)")
+
+    sub.add_parser("check", parents=[common], help="report every content error with file:line, build nothing")
+
+    serve = sub.add_parser("serve", parents=[common], help="build, serve on 127.0.0.1 and rebuild on change")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--output", help="output folder (default: output_dir from config.yaml)")
+    return parser
+
+
+def print_problems(problems: Problems, stream=sys.stderr) -> None:
+    for problem in problems.errors + problems.warnings:
+        print(problem, file=stream)
+
+
+def _overrides(args) -> dict:
+    out = {}
+    if getattr(args, "base_url", None):
+        out["base_url"] = args.base_url
+    if getattr(args, "output", None):
+        out["output_dir"] = str(Path(args.output).resolve())
+    return out
+
+
+def _run(args) -> int:
+    from . import site as site_mod
+
+    config = Path(args.config)
+    if args.command == "check":
+        loaded = site_mod.load(config, drafts=args.drafts)
+        print_problems(loaded.problems)
+        count = len(loaded.model.advances)
+        print(f"No errors: {count} advances, {len(loaded.model.years)} years, {len(loaded.model.pages)} pages.")
+        return 0
+    if args.command == "build":
+        loaded = site_mod.load(config, _overrides(args), drafts=args.drafts)
+        print_problems(loaded.problems)
+        result = site_mod.build(loaded)
+        rel = result.output.relative_to(Path.cwd()) if result.output.is_relative_to(Path.cwd()) else result.output
+        print(f"Built {result.pages} pages ({result.files} files) in {result.seconds:.2f} s → {rel}/"
+              + (f", {len(result.warnings)} warning(s)" if result.warnings else ""))
+        return 0
+    if args.command == "serve":
+        from .serve import serve
+        return serve(config, args.host, args.port, _overrides(args), drafts=args.drafts)
+    raise UsageError(f"unknown command {args.command}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ContentErrors as exc:
+        print_problems(exc.problems)
+        n = len(exc.problems.errors)
+        print(f"{n} error{'s' if n != 1 else ''} — nothing was written.", file=sys.stderr)
+        return 1
+    except UsageError as exc:
+        print(f"sitegen: {exc}", file=sys.stderr)
+        return 2
+    except SitegenError as exc:
+        print(f"sitegen: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+        if args.debug:
+            raise
+        print(f"sitegen: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1

@@ -1,0 +1,97 @@
+"""config.yaml: load, validate against :data:`CONFIG`, and resolve folders."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import Problems, UsageError
+from .schema import Choice, Field, Int, Schema, Text, Url
+from .yamlio import ReadProblem, YAMLProblem, load_yaml, read_text
+
+CONFIG = Schema("sitegen config.yaml", (
+    Field("title", Text(max_len=200), required=True, doc="site title, Chinese"),
+    Field("title_en", Text(max_len=300), required=True, doc="site title, English"),
+    Field("description", Text(max_len=500), doc="site description, Chinese"),
+    Field("description_en", Text(max_len=800), doc="site description, English"),
+    Field("base_url", Url(), default="http://127.0.0.1:8000/",
+          doc="public address of the site, may include a sub-path: https://example.org/imac/dual-top10/"),
+    Field("language", Choice(("zh",)), default="zh", doc="main language (Chinese)"),
+    Field("timezone", Text(max_len=64), default="Asia/Shanghai", doc="IANA time zone of dates and times"),
+    Field("theme", Text(max_len=64, pattern=r"[A-Za-z0-9_-]+", pattern_hint="a folder name under themes/"),
+          default="default", doc="theme folder under themes/; missing templates fall back to default"),
+    Field("content_dir", Text(max_len=200), default="content", doc="folder of the content, relative to config.yaml"),
+    Field("output_dir", Text(max_len=200), default="output", doc="folder the site is written to"),
+    Field("news_per_page", Int(1, 100), default=10, doc="news items per listing page"),
+), doc="The site configuration, config.yaml")
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    path: Path
+    values: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def content_path(self) -> Path:
+        return (self.root / self.values["content_dir"]).resolve()
+
+    @property
+    def output_path(self) -> Path:
+        return (self.root / self.values["output_dir"]).resolve()
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under, always with a leading and trailing slash."""
+        path = urlsplit(self.values["base_url"]).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.values["base_url"])
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def with_values(self, **changes) -> "Config":
+        return Config(self.root, self.path, {**self.values, **changes})
+
+
+def load_config(path: Path, problems: Problems, overrides: dict | None = None) -> Config:
+    """Read and validate config.yaml; problems are added, a missing file is a usage error."""
+    path = path.resolve()
+    if not path.is_file():
+        raise UsageError(f"{path}: no config file here — run sitegen in the site's folder or pass --config")
+    rel = path.name
+    data: object = {}
+    try:
+        data = load_yaml(read_text(path))
+    except ReadProblem as exc:
+        problems.add(rel, exc.line, "", exc.message, exc.fix)
+    except YAMLProblem as exc:
+        problems.add(rel, exc.line, exc.field, exc.message, exc.fix)
+    values = CONFIG.validate(data if data is not None else {}, rel, problems)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    try:
+        zoneinfo.ZoneInfo(values["timezone"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        line = data.line_of("timezone") if hasattr(data, "line_of") else 1
+        problems.add(rel, line, "timezone", f"unknown time zone {values['timezone']!r}",
+                     "use an IANA name such as Asia/Shanghai")
+        values["timezone"] = "Asia/Shanghai"
+    config = Config(path.parent, path, values)
+    out = config.output_path
+    if out == config.root or out in config.root.parents or out == config.content_path or \
+            out in config.content_path.parents:
+        line = data.line_of("output_dir") if hasattr(data, "line_of") else 1
+        problems.add(rel, line, "output_dir", f"{values['output_dir']!r} would overwrite the project or its content",
+                     "use a folder of its own, e.g. output")
+    return config

@@ -1,0 +1,208 @@
+"""Discover and parse every content file; collect all problems, render nothing.
+
+The result, :class:`Content`, holds validated records with the line of each field, ready for the
+model stage's cross-document rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import contenttypes as ct
+from .errors import Problems
+from .schema import Schema
+from .yamlio import LineDict, ReadProblem, YAMLProblem, load_yaml, read_text, split_front_matter
+
+
+@dataclass
+class Record:
+    """One Markdown file: validated front matter plus body."""
+
+    kind: str
+    rel: str  # project-relative path used in messages
+    path: Path
+    stem: str
+    meta: dict
+    lines: dict  # field name → line
+    line: int  # line of the front matter
+    body: str = ""
+    body_line: int = 1
+    body_en: str | None = None
+    rel_en: str | None = None
+
+    def line_of(self, name: str) -> int:
+        return self.lines.get(name, self.line)
+
+
+@dataclass
+class DataFile:
+    """One YAML data file, validated."""
+
+    rel: str
+    path: Path
+    values: dict
+    lines: dict
+    children_lines: dict = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.lines.get(name, 1)
+
+
+@dataclass
+class Content:
+    root: Path
+    categories: DataFile | None = None
+    industries: DataFile | None = None
+    societies: DataFile | None = None
+    years: dict[int, DataFile] = field(default_factory=dict)
+    advances: list[Record] = field(default_factory=list)
+    pages: list[Record] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every file read, for dependency tracking
+
+
+def _rel(path: Path, project: Path) -> str:
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read_yaml(path: Path, rel: str, problems: Problems):
+    try:
+        return load_yaml(read_text(path))
+    except ReadProblem as exc:
+        problems.add(rel, exc.line, "", exc.message, exc.fix)
+    except YAMLProblem as exc:
+        problems.add(rel, exc.line, exc.field, exc.message, exc.fix)
+    except OSError as exc:
+        problems.add(rel, 0, "", f"cannot be read ({exc.strerror})", "check the file's permissions")
+    return None
+
+
+def _lines(data) -> dict:
+    return dict(data.lines) if isinstance(data, LineDict) else {}
+
+
+def parse_markdown(path: Path, rel: str, kind: str, schema: Schema, problems: Problems) -> Record | None:
+    """Read one front-matter Markdown file and validate its front matter."""
+    try:
+        fm = split_front_matter(read_text(path))
+    except ReadProblem as exc:
+        problems.add(rel, exc.line, "", exc.message, exc.fix)
+        return None
+    except YAMLProblem as exc:
+        problems.add(rel, exc.line, exc.field, exc.message, exc.fix)
+        return None
+    except OSError as exc:
+        problems.add(rel, 0, "", f"cannot be read ({exc.strerror})", "check the file's permissions")
+        return None
+    meta = fm.meta if fm.meta is not None else LineDict()
+    if not isinstance(meta, LineDict):
+        meta_line = 2
+        problems.add(rel, meta_line, "", "the front matter must be 'field: value' lines",
+                     "write one field per line, e.g. 'title: …'")
+        return None
+    values = schema.validate(meta, rel, problems)
+    record = Record(kind, rel, path, path.stem, values, _lines(meta), meta.line or 2, fm.body, fm.body_line)
+    en = path.with_name(path.stem + ".en.md")
+    if en.is_file():
+        record.rel_en = rel[: -len(path.name)] + en.name
+        try:
+            record.body_en = read_text(en)
+        except ReadProblem as exc:
+            problems.add(record.rel_en, exc.line, "", exc.message, exc.fix)
+    return record
+
+
+def _markdown_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix == ".md" and not p.name.endswith(".en.md")
+                  and not p.name.startswith((".", "_")))
+
+
+def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema: Schema | None,
+               problems: Problems) -> DataFile | None:
+    rel = _rel(path, project)
+    if not path.is_file():
+        problems.add(rel, 0, "", "file is missing", f"create {rel}")
+        return None
+    data = _read_yaml(path, rel, problems)
+    if data is None:
+        return DataFile(rel, path, {}, {})
+    if schema is not None:
+        return DataFile(rel, path, schema.validate(data, rel, problems), _lines(data))
+    if not isinstance(data, dict):
+        problems.add(rel, getattr(data, "line", 1), "", "expected 'key:' entries",
+                     "write one entry per key, e.g. 'automotive:' with name and name_en beneath")
+        return DataFile(rel, path, {}, {})
+    entries = {}
+    lines = _lines(data)
+    for key, value in data.items():
+        if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", key):
+            problems.add(rel, lines.get(key, 1), key, "is not a valid key",
+                         "use lower-case ASCII letters, digits and hyphens, e.g. rail-transit")
+            continue
+        entries[key] = schema_of_entry.validate(value, rel, problems, prefix=f"{key}.")
+    children_lines = {}
+    for key, value in data.items():
+        children = value.get("children") if isinstance(value, LineDict) else None
+        if isinstance(children, LineDict):
+            children_lines.update(_lines(children))
+    return DataFile(rel, path, entries, lines, children_lines)
+
+
+def discover(project: Path, content_dir: Path, problems: Problems) -> Content:
+    """Read every content file under ``content_dir``; never raise on bad input."""
+    content = Content(content_dir)
+    content.categories = _data_file(content_dir / "categories.yaml", project, ct.CATEGORY, None, problems)
+    content.industries = _data_file(content_dir / "industries.yaml", project, ct.TERM, None, problems)
+    content.societies = _data_file(content_dir / "societies.yaml", project, ct.SOCIETY, None, problems)
+
+    years_dir = content_dir / "years"
+    for path in sorted(years_dir.glob("*.yaml")) if years_dir.is_dir() else []:
+        rel = _rel(path, project)
+        if not re.fullmatch(r"\d{4}", path.stem):
+            problems.add(rel, 0, "", "a year file must be named after its year", "rename it, e.g. 2021.yaml")
+            continue
+        data = _data_file(path, project, None, ct.YEAR, problems)
+        if data is None:
+            continue
+        if data.values.get("year") not in (None, int(path.stem)):
+            problems.add(rel, data.line_of("year"), "year",
+                         f"{data.values['year']} does not match the file name {path.name}",
+                         f"write year: {path.stem} or rename the file")
+        content.years[int(path.stem)] = data
+
+    advances_dir = content_dir / "advances"
+    for folder in sorted(advances_dir.iterdir()) if advances_dir.is_dir() else []:
+        if not folder.is_dir():
+            if folder.suffix == ".md":
+                problems.add(_rel(folder, project), 0, "", "advances live in a folder per year",
+                             "move it to content/advances/<year>/")
+            continue
+        folder_year = int(folder.name) if re.fullmatch(r"\d{4}", folder.name) else None
+        if folder_year is None:
+            problems.add(_rel(folder, project), 0, "", "the folder name is not a year",
+                         "name the folder after the selection year, e.g. 2021")
+            continue
+        for path in _markdown_files(folder):
+            record = parse_markdown(path, _rel(path, project), "advance", ct.ADVANCE, problems)
+            if record is None:
+                continue
+            year = record.meta.get("year")
+            if year is not None and year != folder_year:
+                problems.add(record.rel, record.line_of("year"), "year",
+                             f"{year} does not match the folder {folder.name}/",
+                             f"write year: {folder_year} or move the file to advances/{year}/")
+            content.advances.append(record)
+
+    for path in _markdown_files(content_dir / "pages"):
+        record = parse_markdown(path, _rel(path, project), "page", ct.PAGE, problems)
+        if record is not None:
+            content.pages.append(record)
+
+    content.files = sorted(p for p in content_dir.rglob("*") if p.is_file()) if content_dir.is_dir() else []
+    return content

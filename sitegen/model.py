@@ -1,0 +1,340 @@
+"""The model stage: years, lists, taxonomies and cross-document rules.
+
+Input is the parsed :class:`~sitegen.content.Content`; output is a :class:`Model` that templates
+read. Every cross-record rule (ranks, ten per list, keys that exist, slugs, sources) lives here and
+adds problems with the line of the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from . import urls
+from .content import Content, DataFile, Record
+from .contenttypes import LISTS
+from .errors import Problems
+from .slugs import record_slug, unique_slugs
+
+MAX_PER_LIST = 10
+TERM_KINDS = ("categories", "industries", "societies", "organizations")
+
+
+@dataclass(eq=False)
+class Term:
+    """A category, sub-category, industry, society or organisation, with its advances."""
+
+    kind: str
+    key: str
+    slug: str
+    name: str
+    name_en: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    parent: "Term | None" = None
+    children: list["Term"] = field(default_factory=list)
+    advances: list["Advance"] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+    source: str = ""  # the data file it comes from
+
+    @property
+    def route(self) -> str:
+        return urls.term(self.kind, self.slug)
+
+    def all_advances(self) -> list["Advance"]:
+        """Own advances and those of sub-categories, each once, newest year first."""
+        seen: dict[int, Advance] = {id(a): a for a in self.advances}
+        for child in self.children:
+            seen.update((id(a), a) for a in child.advances)
+        return sorted(seen.values(), key=Advance.sort_key)
+
+    def by_year(self) -> list[tuple[int, list["Advance"]]]:
+        groups: dict[int, list[Advance]] = defaultdict(list)
+        for adv in self.all_advances():
+            groups[adv.year].append(adv)
+        return sorted(groups.items(), reverse=True)
+
+
+@dataclass(eq=False)
+class Advance:
+    record: Record
+    slug: str
+    meta: dict
+    categories: list[Term] = field(default_factory=list)
+    industries: list[Term] = field(default_factory=list)
+    society: Term | None = None
+    organizations: list[Term] = field(default_factory=list)
+    prev: "Advance | None" = None
+    next: "Advance | None" = None
+    position: int = 0  # 1-based place in its list (the rank when ranked)
+    other_list: "Advance | None" = None
+    html: str = ""
+    html_en: str | None = None
+    toc: list = field(default_factory=list)
+    toc_en: list = field(default_factory=list)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["meta"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def route(self) -> str:
+        return urls.advance(self.meta["year"], self.slug)
+
+    @property
+    def list_order(self) -> tuple:
+        m = self.meta
+        return (m["rank"] is None, m["rank"] or 0, m["order"] or 999, m["title"], self.record.rel)
+
+    def sort_key(self) -> tuple:
+        return (-self.meta["year"], LISTS.index(self.meta["list"]), self.list_order)
+
+
+@dataclass(eq=False)
+class Page:
+    record: Record
+    slug: str
+    meta: dict
+    html: str = ""
+    html_en: str | None = None
+    toc: list = field(default_factory=list)
+    toc_en: list = field(default_factory=list)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["meta"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def route(self) -> str:
+        return urls.page(self.slug)
+
+
+@dataclass
+class Year:
+    year: int
+    data: dict
+    rel: str
+    lists: dict[str, list[Advance]] = field(default_factory=dict)
+
+    @property
+    def route(self) -> str:
+        return urls.year(self.year)
+
+    def list_route(self, lst: str) -> str:
+        return urls.year_list(self.year, lst)
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.lists.values())
+
+
+@dataclass
+class Model:
+    years: list[Year]  # newest first
+    advances: list[Advance]  # newest year first, world before china, list order
+    pages: list[Page]
+    categories: list[Term]  # top level, in file order
+    terms: dict[str, dict[str, Term]]  # kind → key → term (categories include sub-categories)
+
+    @property
+    def latest(self) -> Year | None:
+        return self.years[0] if self.years else None
+
+    def term_list(self, kind: str) -> list[Term]:
+        return list(self.terms[kind].values())
+
+
+_PUNCT = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "、": ",", "　": " "})
+
+
+def normalise_org(name: str) -> str:
+    """The grouping form of an organisation name: width-folded, punctuation and spaces unified."""
+    text = unicodedata.normalize("NFKC", name).translate(_PUNCT)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _terms_from(data: DataFile | None, kind: str) -> dict[str, Term]:
+    out: dict[str, Term] = {}
+    for key, values in (data.values if data else {}).items():
+        extra = {k: v for k, v in values.items() if k in ("abbr", "website") and v}
+        out[key] = Term(kind, key, key, values["name"] or key, values["name_en"], values.get("description"),
+                        values.get("description_en"), extra=extra, source=data.rel)
+    return out
+
+
+def _categories(data: DataFile | None, problems: Problems) -> tuple[list[Term], dict[str, Term]]:
+    top: list[Term] = []
+    every: dict[str, Term] = {}
+    for key, values in (data.values if data else {}).items():
+        parent = Term("categories", key, key, values["name"] or key, values["name_en"], values.get("description"),
+                      values.get("description_en"), source=data.rel)
+        top.append(parent)
+        every[key] = parent
+        for child_key, child in (values.get("children") or {}).items():
+            if child_key in every:
+                problems.add(data.rel, data.children_lines.get(child_key, 1), child_key,
+                             "this key is used twice in the category tree",
+                             "give every category and sub-category its own key")
+                continue
+            term = Term("categories", child_key, child_key, child["name"] or child_key, child["name_en"],
+                        child.get("description"), child.get("description_en"), parent=parent, source=data.rel)
+            parent.children.append(term)
+            every[child_key] = term
+    return top, every
+
+
+def _lookup(record: Record, fld: str, keys: list[str], table: dict[str, Term], file: str,
+            problems: Problems) -> list[Term]:
+    found = []
+    for key in keys:
+        if key in table:
+            found.append(table[key])
+        else:
+            import difflib
+            close = difflib.get_close_matches(key, list(table), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.add(record.rel, record.line_of(fld), fld, f"unknown key {key!r}",
+                         f"{hint}use a key defined in {file}")
+    return found
+
+
+def build_model(content: Content, problems: Problems, drafts: bool = False) -> Model:
+    categories, category_terms = _categories(content.categories, problems)
+    terms: dict[str, dict[str, Term]] = {
+        "categories": category_terms,
+        "industries": _terms_from(content.industries, "industries"),
+        "societies": _terms_from(content.societies, "societies"),
+        "organizations": {},
+    }
+
+    # Advances: slugs, keys, sources.
+    advances: list[Advance] = []
+    slugs_seen: dict[tuple[int, str], Advance] = {}
+    for record in content.advances:
+        meta = record.meta
+        if meta.get("draft") and not drafts:
+            continue
+        if meta["year"] is None or meta["list"] is None or meta["title"] is None:
+            continue  # already reported as required
+        slug = record_slug(meta["slug"], meta["title_en"], record.stem, meta["title"])
+        if not slug:
+            problems.add(record.rel, record.line_of("title_en"), "slug", "no URL slug can be made from this record",
+                         "add 'slug: short-english-name' or an English title_en")
+            continue
+        key = (meta["year"], slug)
+        if key in slugs_seen:
+            other = slugs_seen[key].record
+            problems.add(record.rel, record.line_of("slug" if meta["slug"] else "title_en"), "slug",
+                         f"the URL slug {slug!r} is already used by {other.rel}",
+                         "set a different 'slug:' in one of the two files")
+            continue
+        adv = Advance(record, slug, meta)
+        slugs_seen[key] = adv
+        adv.categories = _lookup(record, "categories", meta["categories"], category_terms, "categories.yaml", problems)
+        adv.industries = _lookup(record, "industries", meta["industries"], terms["industries"], "industries.yaml",
+                                 problems)
+        if meta["nominated_by"]:
+            found = _lookup(record, "nominated_by", [meta["nominated_by"]], terms["societies"], "societies.yaml",
+                            problems)
+            adv.society = found[0] if found else None
+        if not meta["demo"] and not meta["source"]:
+            problems.add(record.rel, record.line, "source", "a real result needs the source it was published in",
+                         "add 'source: {url: …, publisher: …}', or mark a sample record with 'demo: true'")
+        advances.append(adv)
+
+    # Organisations: grouped by normalised name, slugs unique and stable.
+    org_names: dict[str, str] = {}
+    for adv in advances:
+        for name in adv.meta["organizations"] or []:
+            org_names.setdefault(normalise_org(name), name)
+    org_slugs = unique_slugs(list(org_names))
+    for norm, slug in org_slugs.items():
+        terms["organizations"][norm] = Term("organizations", norm, slug, org_names[norm])
+    for adv in advances:
+        adv.organizations = [terms["organizations"][normalise_org(n)] for n in adv.meta["organizations"] or []]
+
+    # Years and lists.
+    grouped: dict[tuple[int, str], list[Advance]] = defaultdict(list)
+    for adv in advances:
+        grouped[(adv.meta["year"], adv.meta["list"])].append(adv)
+    years: dict[int, Year] = {}
+    for y, data in content.years.items():
+        years[y] = Year(y, data.values, data.rel, {lst: [] for lst in LISTS})
+    for (y, lst), members in sorted(grouped.items()):
+        if y not in years:
+            first = min(members, key=lambda a: a.record.rel).record
+            problems.add(first.rel, first.line_of("year"), "year", f"there is no year file for {y}",
+                         f"create content/years/{y}.yaml with at least 'year: {y}'")
+            years[y] = Year(y, {"year": y}, "", {name: [] for name in LISTS})
+        members.sort(key=lambda a: a.list_order)
+        ranks: dict[int, Advance] = {}
+        for adv in members:
+            rank = adv.meta["rank"]
+            if rank is not None and rank in ranks:
+                problems.add(adv.record.rel, adv.record.line_of("rank"), "rank",
+                             f"rank {rank} of the {y} {lst} list is also given to {ranks[rank].record.rel}",
+                             "give each advance of a list its own rank")
+            elif rank is not None:
+                ranks[rank] = adv
+        if len(members) > MAX_PER_LIST:
+            for adv in members[MAX_PER_LIST:]:
+                problems.add(adv.record.rel, adv.record.line_of("list"), "list",
+                             f"the {y} {lst} list has {len(members)} advances, at most {MAX_PER_LIST} are allowed",
+                             "move this advance to the other list or another year, or mark it draft: true")
+        for index, adv in enumerate(members):
+            adv.position = adv.meta["rank"] or index + 1
+            adv.prev = members[index - 1] if index else None
+            adv.next = members[index + 1] if index + 1 < len(members) else None
+        years[y].lists[lst] = members
+
+    # The same advance on both lists.
+    by_file = {f"{a.meta['year']}/{a.record.stem}": a for a in advances}
+    for adv in advances:
+        target = adv.meta["also_in"]
+        if not target:
+            continue
+        other = by_file.get(target.removesuffix(".md"))
+        if other is None or other is adv:
+            problems.add(adv.record.rel, adv.record.line_of("also_in"), "also_in",
+                         f"{target!r} is not another advance", "write <year>/<file name without .md>")
+        else:
+            adv.other_list, other.other_list = other, adv
+
+    # Term membership.
+    ordered = sorted(advances, key=Advance.sort_key)
+    for adv in ordered:
+        for term in adv.categories + adv.industries + adv.organizations + ([adv.society] if adv.society else []):
+            term.advances.append(adv)
+
+    # Pages.
+    pages: list[Page] = []
+    page_slugs: dict[str, Page] = {}
+    reserved = {"years", "advances", "en", "search", "data", "static", "assets", *TERM_KINDS}
+    for record in content.pages:
+        meta = record.meta
+        if meta.get("draft") and not drafts:
+            continue
+        slug = meta["slug"] or record_slug(None, None, record.stem)
+        if slug in reserved or slug in page_slugs:
+            owner = page_slugs[slug].record.rel if slug in page_slugs else "the site's own pages"
+            problems.add(record.rel, record.line_of("slug"), "slug", f"the URL /{slug}/ is already used by {owner}",
+                         "set another 'slug:' or rename the file")
+            continue
+        page_slugs[slug] = Page(record, slug, meta)
+        pages.append(page_slugs[slug])
+    pages.sort(key=lambda p: (p.meta["order"], p.slug))
+
+    return Model(
+        years=[years[y] for y in sorted(years, reverse=True)],
+        advances=ordered,
+        pages=pages,
+        categories=categories,
+        terms={kind: dict(sorted(table.items(), key=lambda kv: kv[1].slug)) if kind == "organizations" else table
+               for kind, table in terms.items()},
+    )

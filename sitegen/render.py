@@ -1,0 +1,194 @@
+"""The render stage: plan every page of both languages, then render each with Jinja2.
+
+``plan`` lists :class:`Job` s — route, language, template, context and the source files the page
+depends on — without rendering anything, so the writer (and the incremental rebuild) can decide
+what to render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import urls
+from .config import Config
+from .errors import SitegenError
+from .contenttypes import LISTS
+from .model import TERM_KINDS, Model
+from .theme import LANGS, Theme
+
+
+@dataclass
+class Job:
+    route: str
+    lang: str
+    template: str
+    context: dict = field(default_factory=dict)
+    deps: frozenset = frozenset()  # project-relative source files the page reads
+
+    @property
+    def output(self) -> str:
+        return urls.Urls.output_file(urls.Urls.localise(self.route, self.lang))
+
+
+class Renderer:
+    def __init__(self, config: Config, theme: Theme, model: Model):
+        self.config, self.theme, self.model = config, theme, model
+        self.urls = urls.Urls(config.base_path, config.origin)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(theme.template_dirs),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(site=config.values, model=model, lists=LISTS, langs=LANGS,
+                                asset=self.asset, term_kinds=TERM_KINDS)
+        self.env.filters.update(date=self._date, json=lambda v: Markup(json.dumps(v, ensure_ascii=False)))
+
+    def asset(self, name: str) -> str:
+        return self.urls.asset(self.theme.assets[name][0])
+
+    @staticmethod
+    def _date(value, lang: str = "zh") -> str:
+        if not isinstance(value, (dt.date, dt.datetime)):
+            return str(value)
+        if lang == "zh":
+            return f"{value.year}年{value.month}月{value.day}日"
+        return value.strftime("%-d %B %Y")
+
+    def context_for(self, job: Job) -> dict:
+        lang = job.lang
+        strings = self.theme.strings[lang]
+
+        def t(key: str, **kwargs) -> str:
+            text = strings.get(key)
+            if text is None:
+                raise KeyError(f"UI string {key!r} is missing from the {lang} translation file")
+            return text.format(**kwargs) if kwargs else text
+
+        def url(route: str, in_lang: str | None = None) -> str:
+            return self.urls.url(route, in_lang or lang)
+
+        def loc(obj, name: str):
+            """The value of ``name`` in this language, falling back visibly to Chinese."""
+            zh = _get(obj, name)
+            if lang == "zh":
+                return zh
+            en = _get(obj, name + "_en")
+            if en:
+                return en
+            if not zh:
+                return zh
+            if isinstance(zh, list):
+                return zh
+            return Markup('<span lang="zh">{}</span> <span class="fallback">{}</span>').format(
+                zh, strings.get("fallback_zh", "中文"))
+
+        return {
+            **job.context,
+            "lang": lang,
+            "route": job.route,
+            "t": t,
+            "url": url,
+            "abs_url": lambda route, in_lang=None: self.urls.absolute(route, in_lang or lang),
+            "loc": loc,
+            "page_url": self.urls.url(job.route, lang),
+            "alternates": {code: self.urls.url(job.route, code) for code in LANGS},
+            "canonical": self.urls.absolute(job.route, lang),
+        }
+
+    def render(self, job: Job) -> bytes:
+        try:
+            template = self.env.get_template(job.template)
+            return template.render(self.context_for(job)).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(f"{_theme_rel(exc.filename)}:{exc.lineno}: template syntax error: {exc.message}") from None
+        except (jinja2.TemplateError, KeyError, TypeError, AttributeError, ValueError) as exc:
+            frame = _template_frame(exc.__traceback__)
+            where = f"{_theme_rel(frame[0])}:{frame[1]}" if frame else job.template
+            raise RenderError(f"{where}: {type(exc).__name__}: {exc} (while rendering "
+                              f"/{urls.Urls.localise(job.route, job.lang)})") from None
+
+
+class RenderError(SitegenError):
+    """A template failed; the message names the template file and line."""
+
+
+def _theme_rel(filename: str | None) -> str:
+    if not filename:
+        return "template"
+    parts = Path(filename).parts
+    return "/".join(parts[parts.index("themes"):]) if "themes" in parts else filename
+
+
+def _template_frame(tb) -> tuple[str, int] | None:
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".xml", ".txt")):
+            found = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _get(obj, name: str):
+    if isinstance(obj, dict):
+        return obj.get(name)
+    value = getattr(obj, name, None)
+    if value is None and hasattr(obj, "meta"):
+        value = obj.meta.get(name)
+    return value
+
+
+def plan(model: Model, theme_files: frozenset, config_rel: str) -> list[Job]:
+    """Every page of the site in both languages, with the files each depends on."""
+    data_files = frozenset(f"content/{n}" for n in ("categories.yaml", "industries.yaml", "societies.yaml"))
+    everything = frozenset(a.record.rel for a in model.advances) | data_files | frozenset(
+        y.rel for y in model.years if y.rel)
+    base = theme_files | {config_rel} | frozenset(p.record.rel for p in model.pages)  # navigation is on every page
+
+    def list_deps(members) -> frozenset:
+        return frozenset(a.record.rel for a in members)
+
+    jobs: list[Job] = []
+    for lang in LANGS:
+        def add(route, template, deps, **context):
+            jobs.append(Job(route, lang, template, context, frozenset(deps) | base))
+
+        latest = model.latest
+        add(urls.home(), "home.html", (list_deps(a for lst in latest.lists.values() for a in lst) | {latest.rel}
+                                       | data_files) if latest else set(), year=latest)
+        add(urls.years(), "years.html", everything, years=model.years)
+        for year in model.years:
+            members = [a for lst in year.lists.values() for a in lst]
+            deps = list_deps(members) | data_files | ({year.rel} if year.rel else set())
+            add(year.route, "year.html", deps, year=year)
+            for lst in LISTS:
+                add(year.list_route(lst), "list.html", deps, year=year, list_name=lst, advances=year.lists[lst])
+        for adv in model.advances:
+            neighbours = [a for a in (adv.prev, adv.next, adv.other_list) if a]
+            deps = {adv.record.rel, *(a.record.rel for a in neighbours), *data_files}
+            if adv.record.rel_en:
+                deps.add(adv.record.rel_en)
+            add(adv.route, "advance.html", deps, advance=adv)
+        for kind in TERM_KINDS:
+            add(urls.term_index(kind), "terms.html", everything, kind=kind,
+                terms=model.categories if kind == "categories" else model.term_list(kind))
+            for term in model.term_list(kind):
+                add(term.route, "term.html", list_deps(term.all_advances()) | data_files, kind=kind, term=term)
+        for page in model.pages:
+            add(page.route, "page.html", {page.record.rel} | ({page.record.rel_en} if page.record.rel_en else set()),
+                page=page)
+        add(urls.not_found(), "404.html", set())
+    return jobs
+
+
+def theme_rel_files(theme: Theme, root: Path) -> frozenset:
+    return frozenset(p.relative_to(root).as_posix() for p in theme.files())

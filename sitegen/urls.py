@@ -1,0 +1,80 @@
+"""Every URL of the site is made here.
+
+The rule: pages link to each other with root-relative URLs that include the base URL's path
+(``/imac/dual-top10/years/2021/``), so the site works under any sub-path; canonical links, Open Graph,
+sitemap and feeds use absolute URLs (``https://example.org/imac/dual-top10/years/2021/``).
+A *route* is the site-relative path of a page (``years/2021/``, ``404.html``); English pages live under
+``en/``.
+"""
+
+from __future__ import annotations
+
+from posixpath import normpath
+
+LANG_PREFIX = {"zh": "", "en": "en/"}
+
+
+class Urls:
+    def __init__(self, base_path: str, origin: str):
+        self.base_path = base_path
+        self.origin = origin
+
+    @staticmethod
+    def localise(route: str, lang: str) -> str:
+        return LANG_PREFIX[lang] + route
+
+    def url(self, route: str, lang: str = "zh") -> str:
+        """Root-relative URL of a route in a language."""
+        return self.base_path + self.localise(route, lang)
+
+    def absolute(self, route: str, lang: str = "zh") -> str:
+        return self.origin + self.url(route, lang)
+
+    def asset(self, name: str) -> str:
+        return self.base_path + name
+
+    @staticmethod
+    def output_file(route: str) -> str:
+        """The file a route is written to, relative to the output folder; never escapes it."""
+        path = route + "index.html" if route == "" or route.endswith("/") else route
+        clean = normpath(path)
+        if clean.startswith(("../", "/")) or clean == ".." or "\\" in clean or "\x00" in clean:
+            raise ValueError(f"route {route!r} escapes the output folder")
+        return clean
+
+
+# Routes of every page type (site-relative, language-neutral).
+def home() -> str:
+    return ""
+
+
+def years() -> str:
+    return "years/"
+
+
+def year(y: int) -> str:
+    return f"years/{y}/"
+
+
+def year_list(y: int, lst: str) -> str:
+    return f"years/{y}/{lst}/"
+
+
+def advance(y: int, slug: str) -> str:
+    return f"advances/{y}/{slug}/"
+
+
+def term_index(kind: str) -> str:
+    return f"{kind}/"
+
+
+def term(kind: str, slug: str) -> str:
+    return f"{kind}/{slug}/"
+
+
+def page(slug: str) -> str:
+    return f"{slug}/"
+
+
+def not_found() -> str:
+    return "404.html"
