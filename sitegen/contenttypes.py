@@ -9,7 +9,7 @@ FIRST_YEAR = 2017
 
 SOURCE = Schema("Source", (
     Field("url", Url(), required=True, doc="where the fact was published"),
-    Field("publisher", Text(max_len=200), doc="who published it, e.g. 科技日报"),
+    Field("publisher", Text(max_len=200), doc="who published it, e.g. a newspaper"),
     Field("date", Date(), doc="publication date, YYYY-MM-DD"),
     Field("note", Text(max_len=1000), doc="how sure the record is, and why"),
 ))
@@ -26,7 +26,7 @@ ADVANCE = Schema("Advance", (
     Field("title", Text(max_len=200), required=True, doc="Chinese title"),
     Field("title_en", Text(max_len=300), doc="English title; the URL slug is made from it"),
     Field("year", Int(FIRST_YEAR, 2100), required=True, doc="selection year, equal to the folder name"),
-    Field("list", Choice(LISTS), required=True, doc="world (世界十大) or china (中国十大)"),
+    Field("list", Choice(LISTS), required=True, doc="world (the World Top-10) or china (the China Top-10)"),
     Field("rank", Int(1, 10), doc="rank 1–10, unique per year and list; omit when the list is unranked"),
     Field("order", Int(1, 999), doc="order within an unranked list"),
     Field("organizations", ListOf(Text(max_len=200), min_items=1), required=True,

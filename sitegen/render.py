@@ -55,13 +55,14 @@ class Renderer:
     def asset(self, name: str) -> str:
         return self.urls.asset(self.theme.assets[name][0])
 
-    @staticmethod
-    def _date(value, lang: str = "zh") -> str:
+    def _date(self, value, lang: str = "zh") -> str:
+        """A date in the language's ``date_format`` UI string (``month_names`` gives month names)."""
         if not isinstance(value, (dt.date, dt.datetime)):
             return str(value)
-        if lang == "zh":
-            return f"{value.year}年{value.month}月{value.day}日"
-        return value.strftime("%-d %B %Y")
+        strings = self.theme.strings[lang]
+        months = strings["month_names"].split()
+        return strings["date_format"].format(year=value.year, month=value.month, day=value.day,
+                                             month_name=months[value.month - 1])
 
     def context_for(self, job: Job) -> dict:
         lang = job.lang
@@ -89,7 +90,7 @@ class Renderer:
             if isinstance(zh, list):
                 return zh
             return Markup('<span lang="zh">{}</span> <span class="fallback">{}</span>').format(
-                zh, strings.get("fallback_zh", "中文"))
+                zh, t("fallback_zh"))
 
         return {
             **job.context,
