@@ -70,13 +70,17 @@ def load_config(path: Path, problems: Problems, overrides: dict | None = None) -
         raise UsageError(f"{path}: no config file here — run sitegen in the site's folder or pass --config")
     rel = path.name
     data: object = {}
+    parsed = True
     try:
         data = load_yaml(read_text(path))
     except ReadProblem as exc:
         problems.add(rel, exc.line, "", exc.message, exc.fix)
+        parsed = False
     except YAMLProblem as exc:
         problems.add(rel, exc.line, exc.field, exc.message, exc.fix)
-    values = CONFIG.validate(data if data is not None else {}, rel, problems)
+        parsed = False
+    # A file that cannot be read has no fields: do not also report each required one as missing.
+    values = CONFIG.validate(data if data is not None else {}, rel, problems if parsed else Problems())
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value

@@ -45,6 +45,7 @@ class DataFile:
     values: dict
     lines: dict
     children_lines: dict = field(default_factory=dict)
+    ok: bool = True  # False when the file itself has errors (then its keys are not checked against)
 
     def line_of(self, name: str) -> int:
         return self.lines.get(name, 1)
@@ -98,7 +99,10 @@ def parse_markdown(path: Path, rel: str, kind: str, schema: Schema, problems: Pr
     except OSError as exc:
         problems.add(rel, 0, "", f"cannot be read ({exc.strerror})", "check the file's permissions")
         return None
-    meta = fm.meta if fm.meta is not None else LineDict()
+    meta = fm.meta
+    if meta is None:  # an empty front matter block: every required field is missing
+        meta = LineDict()
+        meta.line = 2
     if not isinstance(meta, LineDict):
         meta_line = 2
         problems.add(rel, meta_line, "", "the front matter must be 'field: value' lines",
@@ -113,6 +117,8 @@ def parse_markdown(path: Path, rel: str, kind: str, schema: Schema, problems: Pr
             record.body_en = read_text(en)
         except ReadProblem as exc:
             problems.add(record.rel_en, exc.line, "", exc.message, exc.fix)
+        except OSError as exc:
+            problems.add(record.rel_en, 0, "", f"cannot be read ({exc.strerror})", "check the file's permissions")
     return record
 
 
@@ -129,15 +135,20 @@ def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema
     if not path.is_file():
         problems.add(rel, 0, "", "file is missing", f"create {rel}")
         return None
+    before = len(problems.errors)
     data = _read_yaml(path, rel, problems)
-    if data is None:
-        return DataFile(rel, path, {}, {})
+    if len(problems.errors) > before:
+        return DataFile(rel, path, {}, {}, ok=False)
+    if data is None:  # an empty file
+        data = LineDict()
+        data.line = 1
     if schema is not None:
-        return DataFile(rel, path, schema.validate(data, rel, problems), _lines(data))
+        values = schema.validate(data, rel, problems)
+        return DataFile(rel, path, values, _lines(data), ok=len(problems.errors) == before)
     if not isinstance(data, dict):
         problems.add(rel, getattr(data, "line", 1), "", "expected 'key:' entries",
                      "write one entry per key, e.g. 'automotive:' with name and name_en beneath")
-        return DataFile(rel, path, {}, {})
+        return DataFile(rel, path, {}, {}, ok=False)
     entries = {}
     lines = _lines(data)
     for key, value in data.items():
@@ -151,7 +162,7 @@ def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema
         children = value.get("children") if isinstance(value, LineDict) else None
         if isinstance(children, LineDict):
             children_lines.update(_lines(children))
-    return DataFile(rel, path, entries, lines, children_lines)
+    return DataFile(rel, path, entries, lines, children_lines, ok=len(problems.errors) == before)
 
 
 def discover(project: Path, content_dir: Path, problems: Problems) -> Content:

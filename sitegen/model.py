@@ -190,12 +190,13 @@ def _categories(data: DataFile | None, problems: Problems) -> tuple[list[Term], 
 
 
 def _lookup(record: Record, fld: str, keys: list[str], table: dict[str, Term], file: str,
-            problems: Problems) -> list[Term]:
+            problems: Problems, checked: bool = True) -> list[Term]:
+    """The terms of ``keys``; unknown keys are errors unless the file has errors itself (``checked``)."""
     found = []
     for key in keys:
         if key in table:
             found.append(table[key])
-        else:
+        elif checked:
             import difflib
             close = difflib.get_close_matches(key, list(table), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -213,7 +214,11 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
         "organizations": {},
     }
 
-    # Advances: slugs, keys, sources.
+    # Advances: slugs, keys, sources. Keys are not checked against a taxonomy file that is missing or
+    # has errors of its own: those are reported already, and every key would look unknown.
+    checked = {name: bool(data and data.ok) for name, data in
+               (("categories", content.categories), ("industries", content.industries),
+                ("societies", content.societies))}
     advances: list[Advance] = []
     slugs_seen: dict[tuple[int, str], Advance] = {}
     for record in content.advances:
@@ -236,12 +241,13 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
             continue
         adv = Advance(record, slug, meta)
         slugs_seen[key] = adv
-        adv.categories = _lookup(record, "categories", meta["categories"], category_terms, "categories.yaml", problems)
+        adv.categories = _lookup(record, "categories", meta["categories"], category_terms, "categories.yaml", problems,
+                                 checked["categories"])
         adv.industries = _lookup(record, "industries", meta["industries"], terms["industries"], "industries.yaml",
-                                 problems)
+                                 problems, checked["industries"])
         if meta["nominated_by"]:
             found = _lookup(record, "nominated_by", [meta["nominated_by"]], terms["societies"], "societies.yaml",
-                            problems)
+                            problems, checked["societies"])
             adv.society = found[0] if found else None
         if not meta["demo"] and not meta["source"]:
             problems.add(record.rel, record.line, "source", "a real result needs the source it was published in",

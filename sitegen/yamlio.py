@@ -25,6 +25,10 @@ class LineDict(dict):
     line: int = 0
     lines: dict
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = {}
+
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
 
@@ -34,6 +38,10 @@ class LineList(list):
 
     line: int = 0
     lines: list
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = []
 
     def line_of(self, index: int) -> int:
         return self.lines[index] if index < len(self.lines) else self.line
@@ -77,8 +85,11 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     def construct_yaml_map(self, node):
         data = LineDict()
         data.line = self._line(node)
-        data.lines = {}
         yield data
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YAMLProblem(self._line(key_node), "", "merge keys (<<: *name) are not allowed",
+                                  "write the fields out in full")
         self.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = self.construct_object(key_node)
@@ -88,7 +99,15 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
                 raise YAMLProblem(self._line(key_node), key,
                                   f"duplicate key (first set on line {data.lines[key]})",
                                   "keep only one of them")
-            data[key] = self.construct_object(value_node)
+            if value_node in self.constructed_objects or value_node in self.recursive_objects:
+                # An alias: report it on its own key, not on the line of the anchor it repeats.
+                raise YAMLProblem(self._line(key_node), key, "anchors and aliases (&name / *name) are not allowed",
+                                  "write the value out in full")
+            try:
+                data[key] = self.construct_object(value_node)
+            except YAMLProblem as exc:
+                exc.field = f"{key}.{exc.field}" if exc.field else key
+                raise
             data.lines[key] = self._line(key_node)
 
     def construct_yaml_seq(self, node):
@@ -104,6 +123,12 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             return int(text, 10)  # '010' means ten to an editor, not YAML 1.1's octal eight
         return super().construct_yaml_int(node)
 
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:  # 2021-13-01 looks like a date but is none: keep the text for the schema to report
+            return self.construct_scalar(node)
+
     def construct_undefined(self, node):
         raise YAMLProblem(self._line(node), "", f"the YAML tag {node.tag!r} is not allowed",
                           "remove the tag; only plain values, lists and mappings are read")
@@ -112,6 +137,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor(None, _Loader.construct_undefined)
 
 
@@ -129,8 +155,13 @@ def load_yaml(text: str, line_offset: int = 0):
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark else line_offset + 1
         message = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.context_mark and exc.problem and (exc.context or "").startswith("while scanning"):
+            # A scanner error: the token started at the context mark (an unclosed quote is
+            # otherwise reported at the end of the file).
+            mark = exc.context_mark
+            message = f"{message} {exc.context.strip()}"
+        line = mark.line + 1 + line_offset if mark else line_offset + 1
         raise YAMLProblem(line, "", f"invalid YAML: {message}",
                           "check the indentation, colons and quotes on this line or the one above")
     except yaml.YAMLError as exc:

@@ -1,0 +1,54 @@
+"""Regenerate the README screenshots: build the bundled site, serve it, shoot pages at 1280 and 375 px.
+
+Usage: python .ci/screenshots.py   (writes docs/screenshots/*.png)
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = {
+    "home": "/",
+    "dual-view": "/years/2021/",
+    "advance": "/advances/2021/adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools/",
+}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main() -> int:
+    out_dir = REPO / "docs" / "screenshots"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "output"
+        subprocess.run([sys.executable, "-m", "sitegen", "build", "--output", str(site)], cwd=REPO, check=True)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+        handler.log_message = lambda *a: None
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            for width, height in ((1280, 900), (375, 812)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                for name, path in PAGES.items():
+                    page.goto(base + path)
+                    page.screenshot(path=out_dir / f"{name}-{width}.png")
+                page.close()
+            browser.close()
+        httpd.shutdown()
+    print(f"screenshots written to {out_dir.relative_to(REPO)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
