@@ -31,6 +31,7 @@ class Record:
     body_line: int = 1
     body_en: str | None = None
     rel_en: str | None = None
+    invalid: frozenset = frozenset()  # fields given but rejected by the schema (reported already)
 
     def line_of(self, name: str) -> int:
         return self.lines.get(name, self.line)
@@ -108,8 +109,11 @@ def parse_markdown(path: Path, rel: str, kind: str, schema: Schema, problems: Pr
         problems.add(rel, meta_line, "", "the front matter must be 'field: value' lines",
                      "write one field per line, e.g. 'title: …'")
         return None
+    before = len(problems.items)
     values = schema.validate(meta, rel, problems)
-    record = Record(kind, rel, path, path.stem, values, _lines(meta), meta.line or 2, fm.body, fm.body_line)
+    invalid = frozenset(p.field.split(".")[0] for p in problems.items[before:] if p.field.split(".")[0] in meta)
+    record = Record(kind, rel, path, path.stem, values, _lines(meta), meta.line or 2, fm.body, fm.body_line,
+                    invalid=invalid)
     en = path.with_name(path.stem + ".en.md")
     if en.is_file():
         record.rel_en = rel[: -len(path.name)] + en.name

@@ -249,7 +249,7 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
             found = _lookup(record, "nominated_by", [meta["nominated_by"]], terms["societies"], "societies.yaml",
                             problems, checked["societies"])
             adv.society = found[0] if found else None
-        if not meta["demo"] and not meta["source"]:
+        if not meta["demo"] and not meta["source"] and not record.invalid & {"demo", "source"}:
             problems.add(record.rel, record.line, "source", "a real result needs the source it was published in",
                          "add 'source: {url: …, publisher: …}', or mark a sample record with 'demo: true'")
         advances.append(adv)

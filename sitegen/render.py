@@ -148,46 +148,62 @@ def _get(obj, name: str):
     return value
 
 
-def plan(model: Model, theme_files: frozenset, config_rel: str) -> list[Job]:
-    """Every page of the site in both languages, with the files each depends on."""
-    data_files = frozenset(f"content/{n}" for n in ("categories.yaml", "industries.yaml", "societies.yaml"))
-    everything = frozenset(a.record.rel for a in model.advances) | data_files | frozenset(
-        y.rel for y in model.years if y.rel)
-    base = theme_files | {config_rel} | frozenset(p.record.rel for p in model.pages)  # navigation is on every page
+DATA_FILES = frozenset(f"content/{n}" for n in ("categories.yaml", "industries.yaml", "societies.yaml"))
 
-    def list_deps(members) -> frozenset:
-        return frozenset(a.record.rel for a in members)
 
+def sources(items) -> frozenset:
+    """The source files of records (advances, pages, …), English bodies included."""
+    out = set()
+    for item in items:
+        out.add(item.record.rel)
+        if item.record.rel_en:
+            out.add(item.record.rel_en)
+    return frozenset(out)
+
+
+def core_pages(model: Model, add) -> None:
+    """Home, years, dual views, lists, advances, term pages, static pages and the 404 page."""
+    everything = sources(model.advances) | DATA_FILES | frozenset(y.rel for y in model.years if y.rel)
+    latest = model.latest
+    add(urls.home(), "home.html", (sources(a for lst in latest.lists.values() for a in lst) | {latest.rel}
+                                   | DATA_FILES) if latest else set(), year=latest)
+    add(urls.years(), "years.html", everything, years=model.years)
+    for year in model.years:
+        deps = sources(a for lst in year.lists.values() for a in lst) | DATA_FILES | ({year.rel} if year.rel else set())
+        add(year.route, "year.html", deps, year=year)
+        for lst in LISTS:
+            add(year.list_route(lst), "list.html", deps, year=year, list_name=lst, advances=year.lists[lst])
+    for adv in model.advances:
+        neighbours = [a for a in (adv.prev, adv.next, adv.other_list) if a]
+        add(adv.route, "advance.html", sources([adv, *neighbours]) | DATA_FILES, advance=adv)
+    for kind in TERM_KINDS:
+        add(urls.term_index(kind), "terms.html", everything, kind=kind,
+            terms=model.categories if kind == "categories" else model.term_list(kind))
+        for term in model.term_list(kind):
+            add(term.route, "term.html", sources(term.all_advances()) | DATA_FILES, kind=kind, term=term)
+    for page in model.pages:
+        add(page.route, "page.html", sources([page]), page=page)
+    add(urls.not_found(), "404.html", set())
+
+
+# Each planner adds the pages of one section of the site: planner(model, add) where
+# add(route, template, deps, **context) registers one page (called once per language).
+PLANNERS = [core_pages]
+
+
+def plan(model: Model, base_deps: frozenset) -> list[Job]:
+    """Every page of the site in both languages, with the source files each depends on.
+
+    ``base_deps`` are files every page depends on (config, the navigation's pages, theme files).
+    """
+    base = base_deps | sources(model.pages)  # the navigation lists every page
     jobs: list[Job] = []
     for lang in LANGS:
         def add(route, template, deps, **context):
             jobs.append(Job(route, lang, template, context, frozenset(deps) | base))
 
-        latest = model.latest
-        add(urls.home(), "home.html", (list_deps(a for lst in latest.lists.values() for a in lst) | {latest.rel}
-                                       | data_files) if latest else set(), year=latest)
-        add(urls.years(), "years.html", everything, years=model.years)
-        for year in model.years:
-            members = [a for lst in year.lists.values() for a in lst]
-            deps = list_deps(members) | data_files | ({year.rel} if year.rel else set())
-            add(year.route, "year.html", deps, year=year)
-            for lst in LISTS:
-                add(year.list_route(lst), "list.html", deps, year=year, list_name=lst, advances=year.lists[lst])
-        for adv in model.advances:
-            neighbours = [a for a in (adv.prev, adv.next, adv.other_list) if a]
-            deps = {adv.record.rel, *(a.record.rel for a in neighbours), *data_files}
-            if adv.record.rel_en:
-                deps.add(adv.record.rel_en)
-            add(adv.route, "advance.html", deps, advance=adv)
-        for kind in TERM_KINDS:
-            add(urls.term_index(kind), "terms.html", everything, kind=kind,
-                terms=model.categories if kind == "categories" else model.term_list(kind))
-            for term in model.term_list(kind):
-                add(term.route, "term.html", list_deps(term.all_advances()) | data_files, kind=kind, term=term)
-        for page in model.pages:
-            add(page.route, "page.html", {page.record.rel} | ({page.record.rel_en} if page.record.rel_en else set()),
-                page=page)
-        add(urls.not_found(), "404.html", set())
+        for planner in PLANNERS:
+            planner(model, add)
     return jobs
 
 

@@ -61,6 +61,11 @@ def render_markdown(site: Site) -> None:
             item.html_en, item.toc_en = done_en.html, done_en.toc
 
 
+# Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
+# make_files(site, renderer) -> list of (output-relative path, bytes).
+FILES: list = []
+
+
 @dataclass
 class BuildResult:
     pages: int
@@ -73,9 +78,11 @@ class BuildResult:
 def build(site: Site) -> BuildResult:
     started = time.perf_counter()
     renderer = render_stage.Renderer(site.config, site.theme, site.model)
-    jobs = render_stage.plan(site.model, render_stage.theme_rel_files(site.theme, site.root),
-                             site.config.path.relative_to(site.root).as_posix())
+    base_deps = render_stage.theme_rel_files(site.theme, site.root) | {site.config.path.relative_to(site.root).as_posix()}
+    jobs = render_stage.plan(site.model, base_deps)
     rendered = [(job.output, renderer.render(job)) for job in jobs]  # render all before touching the disk
+    for make_files in FILES:
+        rendered.extend(make_files(site, renderer))
     output = site.config.output_path
     with Staging(output) as stage:
         for rel, data in rendered:
