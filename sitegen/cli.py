@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", help="public address, e.g. https://example.org/imac/dual-top10/")
     build.add_argument("--output", help="output folder (default: output_dir from config.yaml)")
 
-    sub.add_parser("check", parents=[common], help="report every content error with file:line, build nothing")
+    check = sub.add_parser("check", parents=[common], help="report every content error with file:line, build nothing")
+    check.add_argument("--output", nargs="?", const="", metavar="DIR",
+                       help="also walk the built site (default: output_dir) for broken links, missing images and "
+                            "anchors, pages without title or description, duplicate ids")
 
     serve = sub.add_parser("serve", parents=[common], help="build, serve on 127.0.0.1 and rebuild on change")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -60,6 +63,8 @@ def _run(args) -> int:
         print_problems(loaded.problems)
         count = len(loaded.model.advances)
         print(f"No errors: {count} advances, {len(loaded.model.years)} years, {len(loaded.model.pages)} pages.")
+        if args.output is not None:
+            return _check_output(loaded, args.output)
         return 0
     if args.command == "build":
         loaded = site_mod.load(config, _overrides(args), drafts=args.drafts)
@@ -73,6 +78,27 @@ def _run(args) -> int:
         from .serve import serve
         return serve(config, args.host, args.port, _overrides(args), drafts=args.drafts)
     raise UsageError(f"unknown command {args.command}")
+
+
+def _check_output(loaded, output: str) -> int:
+    """``check --output``: walk the built site; every problem names the record that produced the page."""
+    from . import render as render_stage
+    from .linkcheck import check_output, page_sources
+
+    folder = Path(output).resolve() if output else loaded.config.output_path
+    if not (folder / "index.html").is_file():
+        raise UsageError(f"{folder}: no built site here — run sitegen build first")
+    sources = page_sources(render_stage.plan(loaded.model, frozenset()))
+    problems = check_output(folder, sources=sources)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    pages = sum(1 for _ in folder.rglob("*.html"))
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the built site ({pages} pages).",
+              file=sys.stderr)
+        return 1
+    print(f"Built site OK: {pages} pages, no broken links, anchors or images.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,6 +86,12 @@ class Advance:
         return urls.advance(self.meta["year"], self.slug)
 
     @property
+    def image_route(self) -> str | None:
+        """Where ``image:`` is copied: beside the page, under its file name (see sitegen/images.py)."""
+        image = self.meta.get("image")
+        return self.route + image.replace("\\", "/").rsplit("/", 1)[-1] if image else None
+
+    @property
     def list_order(self) -> tuple:
         m = self.meta
         return (m["rank"] is None, m["rank"] or 0, m["order"] or 999, m["title"], self.record.rel)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import render as render_stage
+from . import images, sitemap
 from .config import Config, load_config
 from .content import Content, discover
 from .errors import ContentErrors, Problems
@@ -40,6 +41,7 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
     model = build_model(content, problems, drafts=drafts)
     site = Site(root, config, theme, content, model, problems)
     render_markdown(site)
+    images.check_images(model, config.content_path, problems)
     if problems.errors:
         raise ContentErrors(problems)
     return site
@@ -63,7 +65,7 @@ def render_markdown(site: Site) -> None:
 
 # Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
 # make_files(site, renderer) -> list of (output-relative path, bytes).
-FILES: list = []
+FILES: list = [sitemap.make_files, images.make_files]
 
 
 @dataclass

@@ -1,0 +1,84 @@
+"""An advance's ``image:``: checked with path:line errors, copied beside its page (issue 7)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).resolve().parent / "sites" / "publishing"
+RECORD = "content/advances/2021/world-five-axis.md"
+IMAGE_LINE = 15  # the line of 'image:' in the fixture record
+
+
+def copy_fixture(dest: Path) -> Path:
+    shutil.copytree(FIXTURE, dest)
+    shutil.copytree(REPO / "themes", dest / "themes")
+    return dest
+
+
+def sitegen(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sitegen", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def set_image(site: Path, value: str) -> None:
+    record = site / RECORD
+    lines = record.read_text(encoding="utf-8").splitlines()
+    assert lines[IMAGE_LINE - 1].startswith("image:")
+    lines[IMAGE_LINE - 1] = f"image: {value}"
+    record.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_image_is_copied_beside_its_page_and_shown_in_both_languages(tmp_path):
+    site = copy_fixture(tmp_path / "site")
+    result = sitegen("build", "--base-url", "https://example.org/sub/", cwd=site)
+    assert result.returncode == 0, result.stderr
+    out = site / "output"
+    copy = out / "advances/2021/adaptive-five-axis-machining/five-axis.svg"
+    assert copy.read_bytes() == (site / "content/advances/2021/images/five-axis.svg").read_bytes()
+    assert not list((out / "en").rglob("*.svg")), "one copy, shared by both languages"
+    zh = (out / "advances/2021/adaptive-five-axis-machining/index.html").read_text(encoding="utf-8")
+    en = (out / "en/advances/2021/adaptive-five-axis-machining/index.html").read_text(encoding="utf-8")
+    src = "/sub/advances/2021/adaptive-five-axis-machining/five-axis.svg"
+    assert f'<img src="{src}" alt="五轴加工中心示意图">' in zh
+    assert f'<img src="{src}" alt="Diagram of a five-axis machining centre">' in en
+    other = (out / "advances/2021/a-sourced-advance/index.html").read_text(encoding="utf-8")
+    assert "<img" not in other
+
+
+@pytest.mark.parametrize("value, message", [
+    ("images/missing.png", "'images/missing.png' does not exist (looked for content/advances/2021/images/missing.png)"),
+    ("../../../outside.png", "'../../../outside.png' is outside the content folder"),
+    ("images/notes.txt", "'images/notes.txt' is not an image file browsers show"),
+    ("https://example.org/a.png", "'https://example.org/a.png' is not a path relative to this file's folder"),
+    ("/images/five-axis.svg", "'/images/five-axis.svg' is not a path relative to this file's folder"),
+])
+def test_bad_image_is_reported_with_file_and_line(tmp_path, value, message):
+    site = copy_fixture(tmp_path / "site")
+    (site / "outside.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # exists, but outside content/
+    (site / "content/advances/2021/images/notes.txt").write_text("not an image", encoding="utf-8")
+    set_image(site, value)
+    result = sitegen("check", cwd=site)
+    assert result.returncode == 1
+    assert f"{RECORD}:{IMAGE_LINE}: image: {message} — " in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    build = sitegen("build", cwd=site)
+    assert build.returncode == 1 and not (site / "output").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_symlink_out_of_content_is_refused(tmp_path):
+    site = copy_fixture(tmp_path / "site")
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n")
+    (site / "content/advances/2021/images/link.png").symlink_to(secret)
+    set_image(site, "images/link.png")
+    result = sitegen("check", cwd=site)
+    assert result.returncode == 1
+    assert f"{RECORD}:{IMAGE_LINE}: image: 'images/link.png' is outside the content folder" in result.stderr
