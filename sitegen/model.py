@@ -16,6 +16,7 @@ from . import urls
 from .content import Content, DataFile, Record
 from .contenttypes import LISTS
 from .errors import Problems
+from .related import link_same_titles, related_advances
 from .slugs import record_slug, unique_slugs
 
 MAX_PER_LIST = 10
@@ -70,6 +71,7 @@ class Advance:
     next: "Advance | None" = None
     position: int = 0  # 1-based place in its list (the rank when ranked)
     other_list: "Advance | None" = None
+    related: list["Advance"] = field(default_factory=list)  # see sitegen/related.py
     html: str = ""
     html_en: str | None = None
     toc: list = field(default_factory=list)
@@ -156,13 +158,15 @@ class Model:
         return list(self.terms[kind].values())
 
 
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff]) | (?=[\u3000-\u9fff])")
 _PUNCT = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "、": ",", "　": " "})
 
 
 def normalise_org(name: str) -> str:
     """The grouping form of an organisation name: width-folded, punctuation and spaces unified."""
     text = unicodedata.normalize("NFKC", name).translate(_PUNCT)
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    return _CJK_SPACE.sub("", text)  # a space beside a Chinese character is a typo
 
 
 def _terms_from(data: DataFile | None, kind: str) -> dict[str, Term]:
@@ -260,11 +264,12 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
                          "add 'source: {url: …, publisher: …}', or mark a sample record with 'demo: true'")
         advances.append(adv)
 
-    # Organisations: grouped by normalised name, slugs unique and stable.
+    # Organisations: grouped by normalised name, slugs unique and stable. An organisation is shown as
+    # spelled in its newest advance (runs of spaces collapsed).
     org_names: dict[str, str] = {}
-    for adv in advances:
+    for adv in sorted(advances, key=Advance.sort_key):
         for name in adv.meta["organizations"] or []:
-            org_names.setdefault(normalise_org(name), name)
+            org_names.setdefault(normalise_org(name), " ".join(name.split()))
     org_slugs = unique_slugs(list(org_names))
     for norm, slug in org_slugs.items():
         terms["organizations"][norm] = Term("organizations", norm, slug, org_names[norm])
@@ -317,17 +322,19 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
                          f"{target!r} is not another advance", "write <year>/<file name without .md>")
         else:
             adv.other_list, other.other_list = other, adv
+    link_same_titles(advances)
 
     # Term membership.
     ordered = sorted(advances, key=Advance.sort_key)
     for adv in ordered:
         for term in adv.categories + adv.industries + adv.organizations + ([adv.society] if adv.society else []):
             term.advances.append(adv)
+    related_advances(ordered)
 
     # Pages.
     pages: list[Page] = []
     page_slugs: dict[str, Page] = {}
-    reserved = {"years", "advances", "en", "search", "data", "static", "assets", *TERM_KINDS}
+    reserved = {"years", "advances", "en", "search", "data", "static", "assets", "stats", *TERM_KINDS}
     for record in content.pages:
         meta = record.meta
         if meta.get("draft") and not drafts:

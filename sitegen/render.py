@@ -20,6 +20,7 @@ from .config import Config
 from .errors import SitegenError
 from .contenttypes import LISTS
 from .model import TERM_KINDS, Model
+from .stats import stats_page
 from .theme import LANGS, Theme
 
 
@@ -50,6 +51,7 @@ class Renderer:
         )
         self.env.globals.update(site=config.values, model=model, lists=LISTS, langs=LANGS,
                                 asset=self.asset, term_kinds=TERM_KINDS)
+        self.env.globals["file_url"] = lambda route: self.urls.asset(route)  # language-neutral files (data/…)
         self.env.filters.update(date=self._date, json=lambda v: Markup(json.dumps(v, ensure_ascii=False)))
 
     def asset(self, name: str) -> str:
@@ -174,7 +176,8 @@ def core_pages(model: Model, add) -> None:
         for lst in LISTS:
             add(year.list_route(lst), "list.html", deps, year=year, list_name=lst, advances=year.lists[lst])
     for adv in model.advances:
-        neighbours = [a for a in (adv.prev, adv.next, adv.other_list) if a]
+        # Related advances are chosen among all advances sharing a term; their files are the ones shown.
+        neighbours = [a for a in (adv.prev, adv.next, adv.other_list, *adv.related) if a]
         add(adv.route, "advance.html", sources([adv, *neighbours]) | DATA_FILES, advance=adv)
     for kind in TERM_KINDS:
         add(urls.term_index(kind), "terms.html", everything, kind=kind,
@@ -188,7 +191,7 @@ def core_pages(model: Model, add) -> None:
 
 # Each planner adds the pages of one section of the site: planner(model, add) where
 # add(route, template, deps, **context) registers one page (called once per language).
-PLANNERS = [core_pages]
+PLANNERS = [core_pages, stats_page]
 
 
 def plan(model: Model, base_deps: frozenset) -> list[Job]:

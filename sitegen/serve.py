@@ -1,57 +1,142 @@
-"""``sitegen serve``: build, serve the output folder on loopback, rebuild on change, reload the browser.
+"""``sitegen serve``: build, serve the output folder on loopback, rebuild what a change touched, reload.
 
-Bad content never stops the server: the errors are printed and the last good site stays served.
+- Only files under the output folder are served: paths are resolved (symlinks included) and must stay
+  inside it; anything else is the site's own 404 page.
+- Bad content never stops the server: the terminal shows the ``path:line`` messages and every page
+  shows them too (an error page with the live-reload script), until a fix restores the site.
+- The live-reload websocket accepts connections only from pages of this server (same origin);
+  livereload's unauthenticated ``/forcereload`` endpoint is not exposed.
 """
 
 from __future__ import annotations
 
+import html
+import os
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .errors import ContentErrors, SitegenError
+from .errors import ContentErrors, Problems, SitegenError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _build(config_path: Path, overrides: dict, drafts: bool, reason: str) -> bool:
-    from . import site as site_mod
-    from .cli import print_problems
+class Preview:
+    """The state of a preview: the last build's errors (if any) and the rebuild logic."""
 
-    started = time.perf_counter()
-    try:
-        loaded = site_mod.load(config_path, overrides, drafts=drafts)
-        result = site_mod.build(loaded)
-    except ContentErrors as exc:
-        print_problems(exc.problems)
-        print(f"[{reason}] {len(exc.problems.errors)} error(s); still serving the last good build", file=sys.stderr)
-        return False
-    except SitegenError as exc:
-        print(f"[{reason}] {exc}; still serving the last good build", file=sys.stderr)
-        return False
-    print(f"[{reason}] {result.pages} pages written in {time.perf_counter() - started:.2f} s", flush=True)
-    return True
+    def __init__(self, config_path: Path, overrides: dict, drafts: bool):
+        self.config_path, self.overrides, self.drafts = config_path, overrides, drafts
+        self.errors: list[str] = []
+
+    def rebuild(self, reason: str, live: bool = True) -> bool:
+        from . import site as site_mod
+        from .cli import print_problems
+
+        started = time.perf_counter()
+        try:
+            loaded = site_mod.load(self.config_path, self.overrides, drafts=self.drafts)
+            result = site_mod.build(loaded, live=live)
+        except ContentErrors as exc:
+            print_problems(exc.problems)
+            self.errors = [str(p) for p in exc.problems.errors]
+            print(f"[{reason}] {len(self.errors)} error(s) — the browser shows them until they are fixed",
+                  file=sys.stderr, flush=True)
+            return False
+        except SitegenError as exc:
+            self.errors = [str(exc)]
+            print(f"[{reason}] {exc}", file=sys.stderr, flush=True)
+            return False
+        self.errors = []
+        changed = ", ".join(result.changed[:3]) + (f" (+{len(result.changed) - 3})" if len(result.changed) > 3 else "")
+        print(f"[{reason}] {changed or 'no source change'}: {len(result.rendered)} of {result.pages} pages "
+              f"rewritten in {(time.perf_counter() - started) * 1000:.0f} ms", flush=True)
+        return True
+
+    def error_page(self) -> bytes:
+        items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in self.errors)
+        return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>sitegen: errors</title>"
+                "<style>body{font:16px/1.6 system-ui,sans-serif;margin:2rem;color:#1a1f24}"
+                "h1{color:#a3221b}code{white-space:pre-wrap}li{margin:.5em 0}</style></head><body>"
+                f"<h1 id=\"sitegen-errors\">sitegen: the content has {len(self.errors)} error(s)</h1>"
+                f"<ol class=\"sitegen-errors\">{items}</ol><p>Fix the file and save: this page reloads.</p>"
+                "</body></html>").encode("utf-8")
+
+
+def make_server(preview: Preview, output: Path):
+    """A livereload server that serves only ``output`` and shows build errors instead of stale pages."""
+    from livereload import Server
+    from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+    from livereload.server import LiveScriptInjector
+    from tornado import web
+
+    root = output.resolve()
+
+    class SiteHandler(web.StaticFileHandler):
+        def set_extra_headers(self, path):
+            self.set_header("Cache-Control", "no-store")
+
+        def validate_absolute_path(self, root_dir, absolute_path):
+            real = os.path.realpath(absolute_path)
+            if real != str(root) and not real.startswith(str(root) + os.sep):
+                raise web.HTTPError(404)
+            return super().validate_absolute_path(root_dir, absolute_path)
+
+        def get(self, path, include_body=True):
+            if preview.errors and (path == "" or path.endswith(("/", ".html"))):
+                self.set_status(500)
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.set_header("Cache-Control", "no-store")
+                return self.finish(preview.error_page())
+            return super().get(path, include_body)
+
+        def write_error(self, status_code, **kwargs):
+            page = root / "404.html"
+            if status_code == 404 and page.is_file():
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                return self.finish(page.read_bytes())
+            return super().write_error(status_code, **kwargs)
+
+    class SameOriginLiveReload(LiveReloadHandler):
+        def check_origin(self, origin):
+            return urlsplit(origin).netloc == self.request.host
+
+    class PreviewServer(Server):
+        def application(self, port, host, liveport=None, debug=None, live_css=True):
+            SameOriginLiveReload.watcher = self.watcher
+            SameOriginLiveReload.live_css = live_css
+            script = (b'<script>(function(){var s=document.createElement("script");'
+                      b's.src="/livereload.js?port="+(window.location.port||80);'
+                      b'document.head.appendChild(s);})();</script>')
+
+            class Injector(LiveScriptInjector):
+                pass
+
+            Injector.script = script
+            app = web.Application(handlers=[
+                (r"/livereload", SameOriginLiveReload),
+                (r"/livereload.js", LiveReloadJSHandler),
+                (r"/(.*)", SiteHandler, {"path": str(root), "default_filename": "index.html"}),
+            ], transforms=[Injector])
+            app.listen(port, address=host)
+
+    return PreviewServer()
 
 
 def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool = False) -> int:
-    from livereload import Server
-
     from .config import load_config
-    from .errors import Problems
 
     config = load_config(config_path, Problems(), overrides)
     if host not in LOOPBACK:
         print(f"warning: serving on {host} makes the preview reachable from other machines", file=sys.stderr)
-    _build(config_path, overrides, drafts, "start")
+    preview = Preview(config_path, overrides, drafts)
+    preview.rebuild("start", live=False)
     output = config.output_path
     output.mkdir(parents=True, exist_ok=True)
 
-    def rebuild():
-        _build(config_path, overrides, drafts, "change")
-
-    server = Server()
+    server = make_server(preview, output)
     for watched in (config.content_path, config.root / "themes", config.path):
-        server.watch(str(watched), rebuild, delay=0.2)
+        server.watch(str(watched), lambda: preview.rebuild("change"), delay=0.05)
     print(f"Serving {output} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     server.serve(host=host, port=port, root=str(output), open_url_delay=None, restart_delay=0)
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import render as render_stage
 from . import images, sitemap
+from . import opendata
 from .config import Config, load_config
 from .content import Content, discover
 from .errors import ContentErrors, Problems
@@ -65,7 +66,7 @@ def render_markdown(site: Site) -> None:
 
 # Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
 # make_files(site, renderer) -> list of (output-relative path, bytes).
-FILES: list = [sitemap.make_files, images.make_files]
+FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files]
 
 
 @dataclass

@@ -78,3 +78,12 @@ def page(slug: str) -> str:
 
 def not_found() -> str:
     return "404.html"
+
+
+def stats() -> str:
+    return "stats/"
+
+
+def data_file(name: str) -> str:
+    """An open-data download (``data/advances.json``): one file for both languages, never under ``en/``."""
+    return f"data/{name}"

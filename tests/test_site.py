@@ -140,7 +140,7 @@ def test_failed_build_leaves_previous_output_untouched(tmp_path):
     assert "content/advances/2021/world-adaptive-five-axis-cnc.md:" in result.stderr
     assert "list:" in result.stderr and "Traceback" not in result.stderr
     assert tree_digest(project / "output") == before
-    assert sorted(p.name for p in project.iterdir()) == ["config.yaml", "content", "output", "themes"]
+    assert sorted(p.name for p in project.iterdir()) == [".sitegen-cache", "config.yaml", "content", "output", "themes"]
 
 
 def test_stale_staging_folders_are_removed(tmp_path):

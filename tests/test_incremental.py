@@ -1,0 +1,104 @@
+"""Incremental builds rewrite exactly what a change touches, and match a cold build byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen import site as site_mod
+
+from test_site import copy_project, tree_digest
+
+ADVANCE = "content/advances/2021/world-adaptive-five-axis-cnc.md"
+
+
+def build(project: Path, **kw):
+    return site_mod.build(site_mod.load(project / "config.yaml"), **kw)
+
+
+@pytest.fixture()
+def project(tmp_path) -> Path:
+    project = copy_project(tmp_path / "site")
+    first = build(project)
+    assert first.rendered and not first.changed
+    return project
+
+
+def cold_digest(project: Path, tmp_path: Path) -> dict:
+    copy = tmp_path / "cold"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("output", ".sitegen-cache", ".output.*"))
+    build(copy, incremental_build=False)
+    return tree_digest(copy / "output")
+
+
+def edit(project: Path, rel: str, old: str, new: str) -> None:
+    path = project / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_nothing_changed_renders_nothing(project):
+    result = build(project)
+    assert result.rendered == [] and result.changed == [] and result.removed == []
+
+
+def test_one_advance_edit_rewrites_its_pages_only(project, tmp_path):
+    slug = "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools"
+    unrelated = sorted((project / "output/advances/2019").glob("*/index.html"))[0]
+    unrelated_mtime = unrelated.stat().st_mtime_ns
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n新增的一句话：增量构建测试。")
+    result = build(project)
+    assert result.changed == [ADVANCE]
+    rendered = set(result.rendered)
+    for lang in ("", "en/"):
+        assert f"{lang}advances/2021/{slug}/index.html" in rendered
+        assert f"{lang}years/2021/index.html" in rendered
+        assert f"{lang}years/2021/world/index.html" in rendered
+        assert f"{lang}categories/cnc-robots/index.html" in rendered
+    assert not any(p.startswith("advances/2019/") for p in rendered)
+    assert unrelated.stat().st_mtime_ns == unrelated_mtime  # reused, not rewritten
+    assert "增量构建测试" in (project / f"output/advances/2021/{slug}/index.html").read_text(encoding="utf-8")
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_template_change_rewrites_every_page_using_it(project, tmp_path):
+    edit(project, "themes/default/templates/list.html", "{% block main %}", "{% block main %}<!-- changed -->")
+    result = build(project)
+    rendered = set(result.rendered)
+    lists = {p.relative_to(project / "output").as_posix() for p in (project / "output").rglob("years/*/*/index.html")}
+    assert lists and lists <= rendered
+    assert not any("/advances/" in f"/{p}" for p in rendered)
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_removed_and_moved_records_are_reflected(project, tmp_path):
+    (project / ADVANCE).unlink()
+    result = build(project)
+    slug = "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools"
+    assert f"advances/2021/{slug}/index.html" in result.removed
+    assert not (project / f"output/advances/2021/{slug}").exists()
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_config_change_rebuilds_everything(project):
+    edit(project, "config.yaml", "base_url: http://127.0.0.1:8000/", "base_url: https://example.org/sub/")
+    result = build(project)
+    assert len(result.rendered) == result.pages
+
+
+def test_output_replaced_by_hand_means_full_build(project):
+    shutil.rmtree(project / "output")
+    result = build(project)
+    assert len(result.rendered) == result.pages
+    assert (project / "output/index.html").is_file()
+
+
+def test_failed_incremental_build_keeps_output(project):
+    before = tree_digest(project / "output")
+    edit(project, ADVANCE, "list: world", "list: nowhere")
+    with pytest.raises(site_mod.ContentErrors):
+        build(project)
+    assert tree_digest(project / "output") == before
