@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import Problems, UsageError
-from .schema import Choice, Field, Int, Schema, Text, Url
+from .schema import Choice, DateTime, Field, Int, Schema, Text, Url
 from .yamlio import ReadProblem, YAMLProblem, load_yaml, read_text
 
 CONFIG = Schema("sitegen config.yaml", (
@@ -24,7 +24,11 @@ CONFIG = Schema("sitegen config.yaml", (
           default="default", doc="theme folder under themes/; missing templates fall back to default"),
     Field("content_dir", Text(max_len=200), default="content", doc="folder of the content, relative to config.yaml"),
     Field("output_dir", Text(max_len=200), default="output", doc="folder the site is written to"),
+    Field("cache_dir", Text(max_len=200), default=".sitegen-cache",
+          doc="folder for the build cache (rendered Markdown), relative to config.yaml; safe to delete"),
     Field("news_per_page", Int(1, 100), default=10, doc="news items per listing page"),
+    Field("now", DateTime(), doc="the build's now for upcoming/past lectures: YYYY-MM-DD or \"YYYY-MM-DD HH:MM\" "
+          "in the site time zone; pin it for reproducible builds (SITEGEN_NOW overrides it; default: the clock)"),
 ), doc="The site configuration, config.yaml")
 
 
@@ -47,6 +51,10 @@ class Config:
     @property
     def output_path(self) -> Path:
         return (self.root / self.values["output_dir"]).resolve()
+
+    @property
+    def cache_path(self) -> Path:
+        return (self.root / self.values["cache_dir"]).resolve()
 
     @property
     def base_path(self) -> str:

@@ -21,6 +21,9 @@ from .errors import SitegenError
 from .contenttypes import LISTS
 from .model import TERM_KINDS, Model
 from .stats import stats_page
+from .lectures import lecture_pages
+from .news import news_pages
+from .search import search_pages
 from .theme import LANGS, Theme
 
 
@@ -49,10 +52,25 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        self._memo: dict = {}
         self.env.globals.update(site=config.values, model=model, lists=LISTS, langs=LANGS,
-                                asset=self.asset, term_kinds=TERM_KINDS)
+                                asset=self.asset, term_kinds=TERM_KINDS,
+                                memo_get=self._memo.get, memo_set=self._memo_set)
         self.env.globals["file_url"] = lambda route: self.urls.asset(route)  # language-neutral files (data/…)
         self.env.filters.update(date=self._date, json=lambda v: Markup(json.dumps(v, ensure_ascii=False)))
+
+    def _memo_set(self, key, value):
+        """Keep a rendered fragment (e.g. an advance's list item) for the other pages that show it."""
+        self._memo[key] = value
+        return value
+
+    def compile(self, names) -> None:
+        """Load (and so compile) templates up front; problems are reported when their pages render."""
+        for name in sorted(names):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass
 
     def asset(self, name: str) -> str:
         return self.urls.asset(self.theme.assets[name][0])
@@ -167,8 +185,9 @@ def core_pages(model: Model, add) -> None:
     """Home, years, dual views, lists, advances, term pages, static pages and the 404 page."""
     everything = sources(model.advances) | DATA_FILES | frozenset(y.rel for y in model.years if y.rel)
     latest = model.latest
-    add(urls.home(), "home.html", (sources(a for lst in latest.lists.values() for a in lst) | {latest.rel}
-                                   | DATA_FILES) if latest else set(), year=latest)
+    add(urls.home(), "home.html", ((sources(a for lst in latest.lists.values() for a in lst) | {latest.rel}
+                                    | DATA_FILES) if latest else frozenset())
+        | sources(model.lectures) | sources(model.news), year=latest)  # home shows lectures and news too
     add(urls.years(), "years.html", everything, years=model.years)
     for year in model.years:
         deps = sources(a for lst in year.lists.values() for a in lst) | DATA_FILES | ({year.rel} if year.rel else set())
@@ -191,7 +210,7 @@ def core_pages(model: Model, add) -> None:
 
 # Each planner adds the pages of one section of the site: planner(model, add) where
 # add(route, template, deps, **context) registers one page (called once per language).
-PLANNERS = [core_pages, stats_page]
+PLANNERS = [core_pages, stats_page, lecture_pages, news_pages, search_pages]
 
 
 def plan(model: Model, base_deps: frozenset) -> list[Job]:

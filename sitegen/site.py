@@ -10,16 +10,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import incremental
 from . import render as render_stage
 from . import images, sitemap
 from . import opendata
+from . import lectures, news
+from . import search
 from .config import Config, load_config
 from .content import Content, discover
 from .errors import ContentErrors, Problems
-from .markdown import MarkdownRenderer
+from .mdcache import MarkdownCache
 from .model import Model, build_model
+from .clock import resolve_now
+from .parallel import map_items
 from .theme import Theme, load_theme
-from .write import Staging
+from .write import LiveOutput, Staging
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Site:
     content: Content
     model: Model
     problems: Problems = field(default_factory=Problems)
+    drafts: bool = False
 
 
 def load(config_path: Path, overrides: dict | None = None, drafts: bool = False) -> Site:
@@ -40,7 +46,12 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
     theme = load_theme(root, config.theme, problems)
     content = discover(root, config.content_path, problems)
     model = build_model(content, problems, drafts=drafts)
-    site = Site(root, config, theme, content, model, problems)
+    model.now = resolve_now(config.values, problems)
+    model.schedule = lectures.build_schedule(content, model, problems, model.now, config.timezone, drafts=drafts)
+    model.lectures = model.schedule.all
+    model.news = news.build_news(content, problems, drafts=drafts)
+    model.news_pages = news.paginate(model.news, config.news_per_page)
+    site = Site(root, config, theme, content, model, problems, drafts)
     render_markdown(site)
     images.check_images(model, config.content_path, problems)
     if problems.errors:
@@ -48,48 +59,129 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
     return site
 
 
+def documents(model: Model) -> list:
+    """Every record with a Markdown body (advances, pages, lectures, news)."""
+    return [*model.advances, *model.pages, *getattr(model, "lectures", []), *getattr(model, "news", [])]
+
+
 def render_markdown(site: Site) -> None:
-    """Convert every body to sanitised HTML; warn where the sanitiser changed raw HTML."""
-    md = MarkdownRenderer()
-    for item in [*site.model.advances, *site.model.pages]:
-        record = item.record
-        done = md.render(record.body)
-        item.html, item.toc = done.html, done.toc
-        if done.altered:
-            site.problems.add(record.rel, record.body_line, "body",
+    """Convert every body to sanitised HTML (cached, on all cores); warn where raw HTML was changed."""
+    items = documents(site.model)
+    cache = MarkdownCache(site.config.cache_path)
+    texts = [item.record.body for item in items]
+    english = [item for item in items if item.record.body_en is not None]
+    done = cache.render_all(texts + [item.record.body_en for item in english])
+    for item, result in zip(items, done):
+        item.html, item.toc = result.html, result.toc
+        if result.altered:
+            site.problems.add(item.record.rel, item.record.body_line, "body",
                               "raw HTML was changed by the sanitiser (scripts, event handlers or unsafe tags removed)",
                               "use Markdown instead of raw HTML", warning=True)
-        if record.body_en is not None:
-            done_en = md.render(record.body_en)
-            item.html_en, item.toc_en = done_en.html, done_en.toc
+    for item, result in zip(english, done[len(items):]):
+        item.html_en, item.toc_en = result.html, result.toc
+    try:
+        cache.save()
+    except OSError:
+        pass  # a read-only project still builds, just without the cache
 
 
 # Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
 # make_files(site, renderer) -> list of (output-relative path, bytes).
-FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files]
+FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files, lectures.make_files,
+               news.make_files]
+
+
+# Each entry runs over the complete staging folder before it is swapped in (e.g. the search index):
+# post_write(site, folder: Path) -> list of output-relative folders it owns (kept by incremental builds).
+POST_WRITE: list = [search.post_write]
 
 
 @dataclass
 class BuildResult:
-    pages: int
-    files: int
+    pages: int  # pages in the site
+    files: int  # files written by this build
     seconds: float
     output: Path
     warnings: list
+    rendered: list = field(default_factory=list)  # output paths of the pages rendered by this build
+    removed: list = field(default_factory=list)  # output paths removed by this build
+    changed: list = field(default_factory=list)  # source files changed since the previous build
 
 
-def build(site: Site) -> BuildResult:
+TIME_SOURCE = "@time"
+
+
+def time_signature(model: Model) -> str:
+    """What the build's "now" changes in the output: which lectures are still upcoming."""
+    schedule = getattr(model, "schedule", None)
+    return repr([lecture.record.rel for lecture in schedule.upcoming]) if schedule else ""
+
+
+def _code_version() -> str:
+    package = Path(__file__).parent
+    return incremental.state_key(*[(p.name, p.read_bytes()) for p in sorted(package.glob("*.py"))])
+
+
+def source_files(site: Site) -> list[str]:
+    """Every file the output can depend on, project-relative."""
+    files = {p.relative_to(site.root).as_posix() for p in site.content.files + site.theme.files()}
+    files.add(site.config.path.relative_to(site.root).as_posix())
+    return sorted(files)
+
+
+def build(site: Site, incremental_build: bool = True, live: bool = False) -> BuildResult:
+    """Render and write the site.
+
+    With ``incremental_build`` the state saved by the previous build is used to re-render only the pages
+    a change touched (output identical to a full build). ``live`` writes into the served output folder
+    file by file instead of staging and swapping (``sitegen serve``).
+    """
     started = time.perf_counter()
+    root, output = site.root, site.config.output_path
     renderer = render_stage.Renderer(site.config, site.theme, site.model)
-    base_deps = render_stage.theme_rel_files(site.theme, site.root) | {site.config.path.relative_to(site.root).as_posix()}
+    theme_files = render_stage.theme_rel_files(site.theme, root)
+    base_deps = frozenset(f for f in theme_files if "/templates/" not in f) | {
+        site.config.path.relative_to(root).as_posix(), TIME_SOURCE}
     jobs = render_stage.plan(site.model, base_deps)
-    rendered = [(job.output, renderer.render(job)) for job in jobs]  # render all before touching the disk
-    for make_files in FILES:
-        rendered.extend(make_files(site, renderer))
-    output = site.config.output_path
-    with Staging(output) as stage:
-        for rel, data in rendered:
-            stage.write(rel, data)
+    closures: dict = {}
+    for job in jobs:
+        job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)
+
+    state_path = site.config.cache_path / "build-state.pickle"
+    key = incremental.state_key(_code_version(), sorted(site.config.values.items()), site.drafts, str(output))
+    previous = incremental.load_state(state_path, key, output) if incremental_build else None
+    sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {})
+    # Pages that depend on the time of the build (upcoming vs past lectures) depend on this virtual
+    # source: it changes when the model's view of "now" changes what is shown.
+    sources[TIME_SOURCE] = (0, 0, time_signature(site.model))
+    changed = incremental.changed_files(previous.sources, sources) if previous else set()
+    todo = incremental.dirty(jobs, previous, changed)
+
+    writer = LiveOutput(output) if live else Staging(output, reuse=previous is not None)
+    with writer as out:
+        # Pages are rendered on all cores straight into the staging folder; the previous output is
+        # only replaced once everything has been written.
+        renderer.compile({job.template for job in todo})  # once, before the workers fork
+        map_items(lambda job: out.write(job.output, renderer.render(job)), todo)
+        keep = {job.output for job in jobs}
+        written = len(todo)
+        for make_files in FILES:
+            for rel, data in make_files(site, renderer):
+                out.write(rel, data)
+                keep.add(rel)
+                written += 1
         for fingerprinted, source in sorted(site.theme.assets.values()):
-            stage.copy(fingerprinted, source)
-    return BuildResult(len(jobs), stage.count, time.perf_counter() - started, output, site.problems.warnings)
+            out.copy(fingerprinted, source)
+            keep.add(fingerprinted)
+            written += 1
+        if previous is not None and not todo and not changed:
+            owned = list(previous.owned)  # nothing changed: the previous search index etc. still hold
+        else:
+            owned = []
+            for post_write in POST_WRITE:
+                owned.extend(post_write(site, out.dir) or [])
+        removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in owned))
+    incremental.save_state(state_path, incremental.BuildState(
+        key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned)))
+    return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
+                       sorted(job.output for job in todo), removed, sorted(changed))
