@@ -61,6 +61,8 @@ class Content:
     years: dict[int, DataFile] = field(default_factory=dict)
     advances: list[Record] = field(default_factory=list)
     pages: list[Record] = field(default_factory=list)
+    lectures: list[Record] = field(default_factory=list)
+    news: list[Record] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # every file read, for dependency tracking
 
 
@@ -218,6 +220,13 @@ def discover(project: Path, content_dir: Path, problems: Problems) -> Content:
         record = parse_markdown(path, _rel(path, project), "page", ct.PAGE, problems)
         if record is not None:
             content.pages.append(record)
+
+    for folder, kind, schema, records in (("lectures", "lecture", ct.LECTURE, content.lectures),
+                                          ("news", "news", ct.NEWS, content.news)):
+        for path in _markdown_files(content_dir / folder):
+            record = parse_markdown(path, _rel(path, project), kind, schema, problems)
+            if record is not None:
+                records.append(record)
 
     content.files = sorted(p for p in content_dir.rglob("*") if p.is_file()) if content_dir.is_dir() else []
     return content

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schema import KEY, Bool, Choice, Date, Field, Int, ListOf, MapOf, Obj, OneOf, Schema, Text, Url
+from .schema import KEY, Bool, Choice, Date, Field, Int, ListOf, MapOf, Obj, OneOf, Schema, Text, Time, Url
 
 LISTS = ("world", "china")
 FIRST_YEAR = 2017
@@ -109,3 +109,66 @@ PAGE = Schema("Page", (
     Field("slug", SLUG, doc="URL slug override (default: the file name)"),
     Field("draft", Bool(), default=False, doc="true: built only with --drafts"),
 ), doc="Front matter of content/pages/<name>.md")
+
+# --- IMAC cloud lectures and news (content/lectures/*.md, content/news/*.md) ---
+
+LECTURE_STATUSES = ("scheduled", "cancelled", "postponed")
+NEWS_KINDS = ("news", "report")
+
+SOURCE_DOCUMENT = Schema("Source document", (
+    Field("title", Text(max_len=300), required=True, doc="the document, e.g. 进展情况月报 2021年7月"),
+    Field("publisher", Text(max_len=200), doc="who issued it"),
+    Field("date", Date(), doc="date of the document, YYYY-MM-DD"),
+    Field("url", Url(), doc="where it is published, when it is online"),
+    Field("note", Text(max_len=1000), doc="how sure the record is, and why"),
+))
+
+SPEAKER = Schema("Speaker", (
+    Field("name", Text(max_len=100), required=True, doc="name, Chinese (or as written)"),
+    Field("name_en", Text(max_len=200), doc="name, English"),
+    Field("title", Text(max_len=200), doc="position or academic title, Chinese, e.g. 教授"),
+    Field("title_en", Text(max_len=300), doc="position or title, English"),
+    Field("affiliation", Text(max_len=200), doc="organisation, Chinese"),
+    Field("affiliation_en", Text(max_len=300), doc="organisation, English"),
+))
+
+LECTURE = Schema("Lecture", (
+    Field("title", Text(max_len=200), required=True, doc="Chinese title"),
+    Field("title_en", Text(max_len=300), doc="English title"),
+    Field("date", Date(), doc="day of the lecture, YYYY-MM-DD (omit while it is not fixed)"),
+    Field("start", Time(), doc='start time in the site time zone (Asia/Shanghai), "HH:MM"; needs a date'),
+    Field("end", Time(), doc='end time, "HH:MM", after the start; needs a start'),
+    Field("speakers", ListOf(Obj(SPEAKER)), default=[], doc="the speakers: name, title, affiliation"),
+    Field("host", KEY, doc="key of the organising member society in societies.yaml"),
+    Field("platform", Text(max_len=100), doc="where it is streamed, Chinese, e.g. 腾讯会议"),
+    Field("platform_en", Text(max_len=200), doc="platform, English, e.g. Tencent Meeting"),
+    Field("join_url", Url(), doc="join or registration address"),
+    Field("replay_url", Url(), doc="address of the recording, once available"),
+    Field("status", Choice(LECTURE_STATUSES), default="scheduled",
+          doc="scheduled (default), cancelled, or postponed (with new_date once known)"),
+    Field("new_date", Date(), doc="the new day of a postponed lecture (same start and end times)"),
+    Field("tags", ListOf(Text(max_len=60)), default=[], doc="Chinese tags"),
+    Field("tags_en", ListOf(Text(max_len=80)), default=[], doc="English tags"),
+    Field("summary", Text(max_len=600), doc="one or two sentences, Chinese (listings, calendar)"),
+    Field("summary_en", Text(max_len=1000), doc="one or two sentences, English"),
+    Field("updated", Date(), doc="last change of this record (calendar DTSTAMP); set it when you edit"),
+    Field("slug", SLUG, doc="URL slug override (default: the file name)"),
+    Field("draft", Bool(), default=False, doc="true: built only with --drafts"),
+    Field("demo", Bool(), default=False, doc="true: sample lecture with invented speakers, badged as a sample"),
+    Field("source", OneOf((Url(), Obj(SOURCE_DOCUMENT))), doc="where the lecture was announced (required unless demo)"),
+), doc="Front matter of content/lectures/<name>.md; the body is the abstract")
+
+NEWS = Schema("News", (
+    Field("title", Text(max_len=200), required=True, doc="Chinese title"),
+    Field("title_en", Text(max_len=300), doc="English title"),
+    Field("date", Date(), required=True, doc="publication date, YYYY-MM-DD"),
+    Field("updated", Date(), doc="date of the last real change (Atom <updated>), not before date"),
+    Field("kind", Choice(NEWS_KINDS), default="news", doc="news (default) or report (a monthly report)"),
+    Field("summary", Text(max_len=600), doc="one or two sentences, Chinese (listings and the feed)"),
+    Field("summary_en", Text(max_len=1000), doc="one or two sentences, English"),
+    Field("links", ListOf(Obj(LINK)), default=[], doc="related links"),
+    Field("slug", SLUG, doc="URL slug override (default: the file name)"),
+    Field("draft", Bool(), default=False, doc="true: built only with --drafts"),
+    Field("demo", Bool(), default=False, doc="true: invented sample item, badged as a sample"),
+    Field("source", OneOf((Url(), Obj(SOURCE_DOCUMENT))), doc="the document the item is based on (required unless demo)"),
+), doc="Front matter of content/news/<name>.md")

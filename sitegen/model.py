@@ -149,6 +149,12 @@ class Model:
     pages: list[Page]
     categories: list[Term]  # top level, in file order
     terms: dict[str, dict[str, Term]]  # kind → key → term (categories include sub-categories)
+    # Lectures and news (sitegen/lectures.py, sitegen/news.py), added after build_model by site.load.
+    lectures: list = field(default_factory=list)  # lectures.Lecture, chronological
+    schedule: object = None  # lectures.Schedule: upcoming and past as of `now`
+    now: object = None  # the build's now (sitegen/clock.py), an aware datetime
+    news: list = field(default_factory=list)  # news.NewsItem, newest first
+    news_pages: list = field(default_factory=list)  # news.NewsPage: /news/, /news/page/2/ …
 
     @property
     def latest(self) -> Year | None:

@@ -168,6 +168,32 @@ class Time(Kind):
 
 
 @dataclass(frozen=True)
+class DateTime(Kind):
+    """A date (``2021-09-01``) or a date and time (``2021-09-01 19:30``, offset optional).
+
+    Returns a :class:`datetime.date` or a :class:`datetime.datetime` (naive when no offset is given:
+    the caller reads it in the site's time zone).
+    """
+
+    def check(self, value):
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value
+        if isinstance(value, str):
+            text = value.strip().replace("Z", "+00:00")
+            for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
+                try:
+                    return parse(text)
+                except ValueError:
+                    pass
+        raise Invalid(f"expected a date or a date and time, got {describe(value)}",
+                      'write it as YYYY-MM-DD or "YYYY-MM-DD HH:MM", e.g. "2021-09-01 19:30"')
+
+    def json(self):
+        return {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"},
+                                            {"pattern": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}"}]}
+
+
+@dataclass(frozen=True)
 class Choice(Kind):
     values: tuple[str, ...]
 

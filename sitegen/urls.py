@@ -87,3 +87,34 @@ def stats() -> str:
 def data_file(name: str) -> str:
     """An open-data download (``data/advances.json``): one file for both languages, never under ``en/``."""
     return f"data/{name}"
+
+# IMAC cloud lectures and news (sitegen/lectures.py, sitegen/news.py).
+def lectures() -> str:
+    return "lectures/"
+
+
+def lecture(slug: str) -> str:
+    return f"lectures/{slug}/"
+
+
+def lecture_ics(slug: str) -> str:
+    """The single-lecture calendar file ("add to calendar")."""
+    return f"lectures/{slug}.ics"
+
+
+def lectures_ics() -> str:
+    """The subscribable calendar of every dated lecture."""
+    return "lectures/lectures.ics"
+
+
+def news(page: int = 1) -> str:
+    return "news/" if page == 1 else f"news/page/{page}/"
+
+
+def news_item(slug: str) -> str:
+    return f"news/{slug}/"
+
+
+def feed() -> str:
+    """The Atom feed of the news."""
+    return "feed.xml"
