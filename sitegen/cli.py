@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", default="config.yaml", help="path of config.yaml (default: ./config.yaml)")
     common.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     common.add_argument("--drafts", action="store_true", help="include records marked draft: true")
+    base = argparse.ArgumentParser(add_help=False)  # for `new` and `schema`, which take no --drafts
+    base.add_argument("--config", default="config.yaml", help="path of config.yaml (default: ./config.yaml)")
+    base.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -37,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--output", help="output folder (default: output_dir from config.yaml)")
+
+    from .scaffold import add_arguments as scaffold_arguments
+    scaffold_arguments(sub.add_parser("new", help="scaffold a new advance, lecture, news item or year file"), base)
+    schema = sub.add_parser("schema", parents=[base], help="write JSON Schema files for editors' YAML tooling")
+    schema.add_argument("--out", metavar="DIR", help="folder to write to (default: docs/schemas/ beside config.yaml)")
     return parser
 
 
@@ -77,6 +85,12 @@ def _run(args) -> int:
     if args.command == "serve":
         from .serve import serve
         return serve(config, args.host, args.port, _overrides(args), drafts=args.drafts)
+    if args.command == "new":
+        from .scaffold import run as scaffold_run
+        return scaffold_run(args)
+    if args.command == "schema":
+        from .schemafiles import run as schema_run
+        return schema_run(args)
     raise UsageError(f"unknown command {args.command}")
 
 

@@ -266,7 +266,8 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
                             problems, checked["societies"])
             adv.society = found[0] if found else None
         if not meta["demo"] and not meta["source"] and not record.invalid & {"demo", "source"}:
-            problems.add(record.rel, record.line, "source", "a real result needs the source it was published in",
+            problems.add(record.rel, record.line_of("source"), "source",
+                         "a real result needs the source it was published in",
                          "add 'source: {url: …, publisher: …}', or mark a sample record with 'demo: true'")
         advances.append(adv)
 
