@@ -191,6 +191,9 @@ def _categories(data: DataFile | None, problems: Problems) -> tuple[list[Term], 
         parent = Term("categories", key, key, values["name"] or key, values["name_en"], values.get("description"),
                       values.get("description_en"), source=data.rel)
         top.append(parent)
+        if key in every:  # a sub-category of an earlier entry has this key
+            problems.add(data.rel, data.line_of(key), key, "this key is used twice in the category tree",
+                         "give every category and sub-category its own key")
         every[key] = parent
         for child_key, child in (values.get("children") or {}).items():
             if child_key in every:

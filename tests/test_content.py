@@ -1,0 +1,119 @@
+"""sitegen.content: discovery and parsing of every content file, all problems collected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen.content import discover
+from sitegen.errors import Problems
+
+
+def write(site: Path, rel: str, data: str | bytes) -> None:
+    path = site / "content" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def discovered(site: Path):
+    problems = Problems()
+    content = discover(site, site / "content", problems)
+    return content, [str(p) for p in problems.errors]
+
+
+def test_minimal_site(minimal_site):
+    content, errors = discovered(minimal_site)
+    assert errors == []
+    assert [r.stem for r in content.advances] == ["china-defect-vision", "world-five-axis", "world-vision-welding"]
+    assert [r.stem for r in content.pages] == ["about"]
+    assert list(content.years) == [2021]
+    assert all(d.ok for d in (content.categories, content.industries, content.societies, content.years[2021]))
+    record = content.advances[1]
+    assert record.line == 2 and record.line_of("rank") == 6 and record.line_of("nope") == 2
+    assert record.body_line == 19 and record.body.startswith("\n## 背景与意义")
+    assert record.invalid == frozenset()
+    assert minimal_site / "content" / "years" / "2021.yaml" in content.files
+
+
+def test_english_body(minimal_site):
+    write(minimal_site, "advances/2021/world-five-axis.en.md", "## Background and significance\n\nText.\n")
+    content, errors = discovered(minimal_site)
+    assert errors == []
+    record = next(r for r in content.advances if r.stem == "world-five-axis")
+    assert record.body_en.startswith("## Background")
+    assert record.rel_en == "content/advances/2021/world-five-axis.en.md"
+
+
+def test_english_body_not_utf8(minimal_site):
+    write(minimal_site, "advances/2021/world-five-axis.en.md", b"ok\ncaf\xe9\n")
+    _, errors = discovered(minimal_site)
+    assert errors == ["content/advances/2021/world-five-axis.en.md:2: not valid UTF-8 (byte 0xe9) — save the file "
+                      "as UTF-8"]
+
+
+def test_empty_front_matter_reports_required_fields(minimal_site):
+    write(minimal_site, "pages/x.md", "---\n---\nbody\n")
+    _, errors = discovered(minimal_site)
+    assert errors == ["content/pages/x.md:2: title: is required — add 'title: …' (Chinese title)"]
+
+
+def test_empty_year_file(minimal_site):
+    write(minimal_site, "years/2021.yaml", "")
+    content, errors = discovered(minimal_site)
+    assert errors == ["content/years/2021.yaml:1: year: is required — add 'year: …' (equal to the file name)"]
+    assert not content.years[2021].ok
+
+
+def test_empty_taxonomy_file_is_not_an_error(minimal_site):
+    write(minimal_site, "industries.yaml", "# none yet\n")
+    content, errors = discovered(minimal_site)
+    assert errors == [] and content.industries.values == {} and content.industries.ok
+
+
+@pytest.mark.parametrize("text", ["automotive:\n\tname: x\n", "- a\n", "automotive: {name: x}\n", "Bad: {}\n"])
+def test_taxonomy_file_with_errors_is_not_ok(minimal_site, text):
+    write(minimal_site, "industries.yaml", text)
+    content, errors = discovered(minimal_site)
+    assert errors and all(e.startswith("content/industries.yaml:") for e in errors)
+    assert not content.industries.ok
+
+
+def test_invalid_fields_are_remembered(minimal_site):
+    write(minimal_site, "advances/2021/world-x.md",
+          "---\ntitle: t\nyear: 2021\nlist: world\norganizations: [a]\nrank: 99\nsource: {publisher: p}\n---\n")
+    content, errors = discovered(minimal_site)
+    assert len(errors) == 2
+    record = next(r for r in content.advances if r.stem == "world-x")
+    assert record.invalid == {"rank", "source"}
+
+
+def test_year_file_names(minimal_site):
+    write(minimal_site, "years/latest.yaml", "year: 2021\n")
+    write(minimal_site, "years/2022.yaml", "year: 2021\n")
+    _, errors = discovered(minimal_site)
+    assert errors == [
+        "content/years/2022.yaml:1: year: 2021 does not match the file name 2022.yaml — write year: 2022 or rename "
+        "the file",
+        "content/years/latest.yaml: a year file must be named after its year — rename it, e.g. 2021.yaml",
+    ]
+
+
+def test_advance_folders(minimal_site):
+    write(minimal_site, "advances/loose.md", "---\ntitle: x\n---\n")
+    write(minimal_site, "advances/misc/world-x.md", "---\ntitle: x\n---\n")
+    write(minimal_site, "advances/2021/_draft-notes.md", "not front matter")
+    write(minimal_site, "advances/2021/notes.txt", "ignored")
+    _, errors = discovered(minimal_site)
+    assert [e.split(" — ")[0] for e in errors] == [
+        "content/advances/loose.md: advances live in a folder per year",
+        "content/advances/misc: the folder name is not a year",
+    ]
+
+
+def test_missing_files_and_folders(tmp_path):
+    (tmp_path / "content").mkdir()
+    content, errors = discovered(tmp_path)
+    assert errors == [f"content/{name}.yaml: file is missing — create content/{name}.yaml"
+                      for name in ("categories", "industries", "societies")]
+    assert content.advances == [] and content.years == {}

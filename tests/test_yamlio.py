@@ -1,0 +1,264 @@
+"""sitegen.yamlio: YAML with the line of every key, front matter, and safe reading of text files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sitegen.yamlio import (LineDict, LineList, ReadProblem, YAMLProblem, load_yaml, read_text,
+                            split_front_matter)
+
+
+def problem(text: str, offset: int = 0) -> YAMLProblem:
+    with pytest.raises(YAMLProblem) as info:
+        load_yaml(text, line_offset=offset)
+    return info.value
+
+
+# --- lines -------------------------------------------------------------------------------------
+
+def test_lines_of_keys_and_nested_mappings():
+    data = load_yaml("a: 1\nb:\n  c: 2\n\n  d: [x, y]\nlist:\n  - one\n  - two\n")
+    assert isinstance(data, LineDict)
+    assert data.line == 1
+    assert data.lines == {"a": 1, "b": 2, "list": 6}
+    assert data["b"].line_of("c") == 3 and data["b"].line_of("d") == 5
+    assert isinstance(data["list"], LineList) and data["list"].lines == [7, 8]
+    assert data["list"].line_of(5) == data["list"].line  # out of range falls back to the list's line
+
+
+def test_line_of_unknown_key_is_the_mapping_line():
+    data = load_yaml("x: 1\nm:\n  a: 1\n")
+    assert data["m"].line_of("missing") == 3
+
+
+def test_line_offset_shifts_every_line():
+    data = load_yaml("a: 1\nb: 2\n", line_offset=10)
+    assert data.lines == {"a": 11, "b": 12}
+
+
+def test_front_matter_lines_are_file_lines():
+    fm = split_front_matter("---\ntitle: t\nyear: 2021\n---\n\n## Body\n")
+    assert fm.meta.lines == {"title": 2, "year": 3}
+    assert fm.meta.line == 2
+    assert fm.body == "\n## Body\n"
+    assert fm.body_line == 5
+
+
+def test_front_matter_error_line_is_a_file_line():
+    with pytest.raises(YAMLProblem) as info:
+        split_front_matter("---\ntitle: t\n  year: 2021\n---\n")
+    assert info.value.line == 3
+
+
+def test_empty_line_dict_and_list_have_lines():
+    assert LineDict().line_of("x") == 0
+    assert LineList().line_of(0) == 0
+
+
+# --- what is refused ---------------------------------------------------------------------------
+
+def test_duplicate_key():
+    exc = problem("title: a\nyear: 2021\ntitle: b\n")
+    assert (exc.line, exc.field) == (3, "title")
+    assert "first set on line 1" in exc.message
+
+
+def test_duplicate_key_in_nested_mapping_names_the_path():
+    exc = problem("release:\n  event: a\n  event: b\n")
+    assert (exc.line, exc.field) == (3, "release.event")
+
+
+def test_duplicate_key_line_includes_front_matter_offset():
+    with pytest.raises(YAMLProblem) as info:
+        split_front_matter("---\na: 1\nb: 2\na: 3\n---\n")
+    assert (info.value.line, info.value.field) == (4, "a")
+
+
+def test_alias_is_refused_on_the_line_of_the_alias():
+    exc = problem("a: &x [1, 2]\nb: 2\nc: *x\n")
+    assert (exc.line, exc.field) == (3, "c")
+    assert "anchors and aliases" in exc.message
+
+
+def test_alias_of_a_scalar_is_refused():
+    exc = problem("a: &x hello\nb: *x\n")
+    assert (exc.line, exc.field) == (2, "b")
+
+
+def test_alias_in_a_list_is_refused():
+    exc = problem("a: &x hello\nb:\n  - *x\n")
+    assert exc.field == "b" and "anchors and aliases" in exc.message
+
+
+def test_merge_key_is_refused():
+    exc = problem("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n")
+    assert (exc.line, exc.field) == (3, "other")
+    assert "merge keys" in exc.message
+
+
+def test_unused_anchor_is_harmless():
+    assert load_yaml("a: &x 1\n") == {"a": 1}
+
+
+@pytest.mark.parametrize("text", ["a: !!python/object:os.system [ls]\n", "a: !!python/name:os.system ''\n",
+                                  "a: !custom 1\n"])
+def test_custom_tags_are_refused(text):
+    exc = problem(text)
+    assert exc.line == 1 and exc.field == "a"
+    assert "is not allowed" in exc.message
+
+
+def test_tab_indentation():
+    exc = problem("a:\n  b: 1\n\tc: 2\n")
+    assert exc.line == 3
+    assert "tab" in exc.message and "spaces" in exc.fix
+
+
+def test_tab_indentation_line_includes_offset():
+    assert problem("a: 1\n\tb: 2\n", offset=1).line == 3
+
+
+def test_tab_inside_a_value_is_fine():
+    assert load_yaml("a: x\ty\n") == {"a": "x\ty"}
+
+
+def test_nesting_limit():
+    deep = "a: " + "[" * 60 + "]" * 60 + "\n"
+    assert "nest" in problem(deep).message
+
+
+@pytest.mark.parametrize("text, line", [
+    ('a: 1\nb: "open\nc: 3\n', 2),           # unclosed quote: the line where it opens, not end of file
+    ("a: 1\nfoo\nbar: b\n", 2),              # a line without a colon
+    ("a: 1\n  b: 2\n", 2),                   # bad indentation
+    ("a: 1\n- b\n", 2),                      # a list item inside a mapping
+    ("a: @x\n", 1),                          # a reserved character
+])
+def test_syntax_errors_name_the_line(text, line):
+    exc = problem(text)
+    assert exc.line == line, exc.message
+    assert exc.message.startswith("invalid YAML: ") and exc.fix
+
+
+def test_syntax_error_line_includes_front_matter_offset():
+    with pytest.raises(YAMLProblem) as info:
+        split_front_matter('---\ntitle: a\ntitle_en: "b\nyear: 2021\n---\n')
+    assert info.value.line == 3
+
+
+# --- values ------------------------------------------------------------------------------------
+
+def test_octal_looking_numbers_are_decimal():
+    assert load_yaml("a: 010\nb: 0010\nc: -07\nd: 1_000\n") == {"a": 10, "b": 10, "c": -7, "d": 1000}
+
+
+def test_other_int_forms_still_work():
+    assert load_yaml("a: 0x1f\nb: 0b101\nc: 0\nd: 0o17\n") == {"a": 31, "b": 5, "c": 0, "d": "0o17"}
+
+
+def test_yaml_11_booleans_are_booleans():
+    assert load_yaml("a: no\nb: yes\nc: 'no'\n") == {"a": False, "b": True, "c": "no"}
+
+
+def test_dates():
+    assert load_yaml("d: 2021-04-15\n") == {"d": dt.date(2021, 4, 15)}
+
+
+def test_impossible_date_is_kept_as_text():
+    assert load_yaml("d: 2021-02-30\ne: 2021-13-01\n") == {"d": "2021-02-30", "e": "2021-13-01"}
+
+
+def test_non_string_keys_become_text():
+    assert list(load_yaml("2021: a\ntrue: b\n")) == ["2021", "true"]
+
+
+def test_empty_document_is_none():
+    assert load_yaml("") is None
+    assert load_yaml("# just a comment\n") is None
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+def test_read_text_drops_bom(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_bytes(b"\xef\xbb\xbfa: 1\n")
+    text = read_text(path)
+    assert text == "a: 1\n"
+    assert load_yaml(text).lines == {"a": 1}
+
+
+def test_read_text_normalises_crlf_and_cr(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes(b"---\r\ntitle: t\r\nyear: 2021\r\n---\r\nbody\rmore\r\n")
+    text = read_text(path)
+    assert "\r" not in text
+    fm = split_front_matter(text)
+    assert fm.meta == {"title": "t", "year": 2021}
+    assert fm.meta.lines == {"title": 2, "year": 3}
+    assert fm.body == "body\nmore\n"
+
+
+def test_read_text_bom_and_crlf_front_matter(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes("\ufeff---\r\ntitle: 标题\r\n---\r\n".encode("utf-8"))
+    assert split_front_matter(read_text(path)).meta == {"title": "标题"}
+
+
+def test_read_text_not_utf8(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes("---\ntitle: ok\n".encode() + "café\n".encode("latin-1"))
+    with pytest.raises(ReadProblem) as info:
+        read_text(path)
+    assert info.value.line == 3
+    assert "0xe9" in info.value.message and "UTF-8" in info.value.fix
+
+
+def test_read_text_gbk_is_not_utf8(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes("标题\n".encode("gbk"))
+    with pytest.raises(ReadProblem) as info:
+        read_text(path)
+    assert info.value.line == 1
+
+
+def test_read_text_nul(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes(b"a\nb\x00\n")
+    with pytest.raises(ReadProblem) as info:
+        read_text(path)
+    assert info.value.line == 2
+
+
+# --- front matter ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty"),
+    ("  \n\n", "empty"),
+    ("title: x\n", "missing front matter"),
+    ("\n---\ntitle: x\n---\n", "missing front matter"),
+    ("---title: x\n---\n", "exactly '---'"),
+    ("---\ntitle: x\n", "not closed"),
+    ("---\ntitle: x\n----\n", "not closed"),
+])
+def test_front_matter_problems(text, message):
+    with pytest.raises(YAMLProblem) as info:
+        split_front_matter(text)
+    assert message in info.value.message
+    assert info.value.line == 1 and info.value.fix
+
+
+def test_empty_front_matter_block():
+    fm = split_front_matter("---\n---\nbody\n")
+    assert fm.meta is None and fm.body == "body\n" and fm.body_line == 3
+
+
+def test_fence_with_trailing_spaces_and_no_body():
+    fm = split_front_matter("---  \ntitle: x\n---")
+    assert fm.meta == {"title": "x"} and fm.body == ""
+
+
+def test_later_fences_belong_to_the_body():
+    fm = split_front_matter("---\ntitle: x\n---\nabove\n---\nbelow\n")
+    assert fm.body == "above\n---\nbelow\n"
