@@ -77,7 +77,11 @@ def _run(args) -> int:
     if args.command == "build":
         loaded = site_mod.load(config, _overrides(args), drafts=args.drafts)
         print_problems(loaded.problems)
+        reported = set(loaded.problems.warnings)
         result = site_mod.build(loaded)
+        for problem in result.warnings:  # found while building, e.g. by the search index
+            if problem not in reported:
+                print(problem, file=sys.stderr)
         rel = result.output.relative_to(Path.cwd()) if result.output.is_relative_to(Path.cwd()) else result.output
         print(f"Built {result.pages} pages ({result.files} files) in {result.seconds:.2f} s → {rel}/"
               + (f", {len(result.warnings)} warning(s)" if result.warnings else ""))

@@ -118,3 +118,15 @@ def news_item(slug: str) -> str:
 def feed() -> str:
     """The Atom feed of the news."""
     return "feed.xml"
+
+
+def search() -> str:
+    return "search/"
+
+
+def search_bundle() -> str:
+    """The Pagefind bundle (script and indexes of both languages): one folder at the site root.
+
+    Not localised: ``url(search_bundle(), 'zh')`` is its address from any page of either language.
+    """
+    return "pagefind/"

@@ -1,0 +1,351 @@
+"""The search stage: a static Pagefind index of the staged output, one index per language.
+
+:func:`index` runs after every page is written into the staging folder and before the folder is
+swapped in, so a published site and its index always match. Pagefind (PyPI ``pagefind[extended]``;
+only the extended build segments Chinese words) reads the built HTML:
+
+* only elements marked ``data-pagefind-body`` are indexed — an advance's title, summary,
+  organisations, keywords and body; lecture and news pages mark their ``<main>`` — so navigation,
+  related-advance lists and UI strings never match a query;
+* ``data-pagefind-filter`` values (``type``, ``year``, ``list``, ``category``) drive the search page's
+  filters;
+* pages are split by ``<html lang>``: ``zh-cn`` for the Chinese site, ``en`` for ``/en/``; the search
+  page of each language loads its own index.
+
+The bundle lives at the site root (:func:`sitegen.urls.search_bundle`) for both languages.
+Pagefind writes its filter and metadata files in hash-map order; :func:`canonicalise` sorts them
+and renames them by content so that two builds stay byte-identical.
+
+Without a Pagefind binary the build still succeeds: :func:`index` returns a report whose
+``warning`` says so, and the search page (planned with ``available=False``) tells visitors that
+search is unavailable.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import urls
+from .errors import SitegenError
+
+BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable Pagefind's own Python wrapper honours
+INSTALL_HINT = "pip install 'pagefind[extended]'"
+_HEADER = b"pagefind_dcd"
+
+
+class SearchError(SitegenError):
+    """Pagefind ran but failed; the previous output stays as it was."""
+
+
+@dataclass
+class SearchReport:
+    available: bool
+    languages: dict[str, int] = field(default_factory=dict)  # Pagefind language → pages indexed
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (problem, fix)
+
+    def describe(self) -> str:
+        if not self.available:
+            return ""
+        langs = ", ".join(f"{count} {lang}" for lang, count in sorted(self.languages.items()))
+        return (f"Search index: {langs} pages, {self.files} files, {self.bytes / 1024:.0f} KB "
+                f"in {self.seconds:.2f} s")
+
+
+def find_binary() -> Path | None:
+    """The Pagefind executable: ``$PAGEFIND_BINARY_PATH``, else the extended wheel, the plain wheel, PATH."""
+    if BINARY_ENV in os.environ:
+        path = Path(os.environ[BINARY_ENV])
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for module in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            found = __import__(module).get_executable()
+        except (ImportError, FileNotFoundError, AttributeError):
+            continue
+        if found and Path(found).is_file():
+            return Path(found)
+    for name in ("pagefind_extended", "pagefind"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+def available() -> bool:
+    return find_binary() is not None
+
+
+def index(folder: Path, binary: Path | None = None) -> SearchReport:
+    """Index the built site in ``folder`` into ``folder/pagefind/``."""
+    binary = binary or find_binary()
+    if binary is None:
+        return SearchReport(False, warnings=[(
+            "Pagefind was not found, so the site was built without a search index and its search page says "
+            "search is unavailable", f"install it with {INSTALL_HINT} (or set {BINARY_ENV} to its executable)")])
+    bundle = folder / urls.search_bundle()
+    if bundle.exists():
+        raise SearchError(f"{urls.search_bundle()}: the search index folder already exists in {folder}")
+    started = time.perf_counter()
+    documents = folder / DOCUMENTS
+    try:
+        write_documents(folder, documents)
+        log = _run(binary, documents, bundle)
+    finally:
+        shutil.rmtree(documents, ignore_errors=True)
+    warnings = []
+    if "(Extended)" not in log:
+        warnings.append(("this is not Pagefind's extended build, which sitegen's Chinese search is made and "
+                         "tested with", f"install the extended build with {INSTALL_HINT}"))
+    try:
+        languages = canonicalise(bundle)
+    except UnknownFormat as exc:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        languages = {lang: info["page_count"] for lang, info in entry["languages"].items()}
+        warnings.append((f"{exc}: this Pagefind version writes files sitegen cannot put in a stable order, so "
+                         "the search index differs between two builds of the same input",
+                         "install the Pagefind version pinned in .ci/requirements-qa.txt"))
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    return SearchReport(True, languages, len(files), sum(p.stat().st_size for p in files),
+                        time.perf_counter() - started, warnings)
+
+
+def _run(binary: Path, documents: Path, bundle: Path) -> str:
+    # Run inside the documents folder with no PAGEFIND_* settings, so no pagefind.yml or environment
+    # variable of the machine changes what is indexed.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+    try:
+        done = subprocess.run([str(binary), "--site", ".", "--output-path", str(bundle)], cwd=documents, env=env,
+                              capture_output=True, text=True, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise SearchError(f"search: could not run Pagefind ({binary}): {exc}") from None
+    log = done.stdout + done.stderr
+    if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
+        tail = "\n".join(log.strip().splitlines()[-8:])
+        raise SearchError(f"search: Pagefind failed (exit status {done.returncode}); nothing was published:\n{tail}")
+    return log
+
+
+# --- Chinese: one index entry per character ----------------------------------------------------------
+# Pagefind's extended build splits Chinese into dictionary words when it indexes, but the browser splits
+# the query with Intl.Segmenter, whose dictionary differs: 数控机床 is one word to the browser and
+# 数控|机床 to the indexer, 机器人 is 机器|人, so plain queries both miss pages and match pages that
+# have the parts apart. sitegen therefore indexes copies of the pages ("search documents") in which
+# every CJK character stands alone (separated by U+200B ZERO WIDTH SPACE, which Pagefind splits on and
+# which stays invisible in excerpts), and search.js looks a Chinese term up as an exact phrase of its
+# characters: a page matches exactly when its indexed text contains the term, whatever any dictionary
+# says. The published pages are not changed.
+
+DOCUMENTS = ".pagefind-documents"  # inside the staging folder while indexing, removed afterwards
+ZWSP = "\u200b"
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=\\S)|(?<=\\S)(?=[{_CJK}])")
+_TEXT = re.compile(r">([^<]+)<")  # text between tags; Jinja escapes every < and > inside attributes
+
+
+def split_cjk(text: str) -> str:
+    """``工业机器人 5G工厂`` → ``工|业|机|器|人 5G|工|厂`` with ``|`` being U+200B."""
+    return _BOUNDARY.sub(ZWSP, text)
+
+
+def write_documents(folder: Path, documents: Path) -> int:
+    """Copy every page that has indexed parts (``data-pagefind-body``) with its text split per CJK character."""
+    count = 0
+    for page in sorted(folder.rglob("*.html")):
+        rel = page.relative_to(folder)
+        if rel.parts[0] == DOCUMENTS:
+            continue
+        html = page.read_text(encoding="utf-8")
+        if "data-pagefind-body" not in html:
+            continue
+        target = documents / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(_TEXT.sub(lambda m: ">" + split_cjk(m.group(1)) + "<", html), encoding="utf-8")
+        count += 1
+    return count
+
+
+# --- byte-identical output --------------------------------------------------------------------------
+# Pagefind 1.x keeps filters in hash maps, so the filter files, the per-language metadata file that
+# names them and pagefind-entry.json come out in a different order (and under different file names)
+# on every run. Their contents are CBOR behind a fixed header, gzipped; the functions below sort
+# them and name them after their content. Every file is first checked to re-encode to exactly its
+# original bytes, so a format this code does not understand is left alone rather than damaged.
+
+def canonicalise(bundle: Path) -> dict[str, int]:
+    """Make the Pagefind bundle in ``bundle`` deterministic; return language → page count.
+
+    Raises :class:`UnknownFormat` (before changing anything) when a file is not in the expected format.
+    """
+    entry_path = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    filters = {path: _read(path) for path in sorted((bundle / "filter").glob("*.pf_filter"))}
+    metas = {lang: _read(bundle / f"pagefind.{info['hash']}.pf_meta") for lang, info in entry["languages"].items()}
+    for path, value in filters.items():
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], list)):
+            raise UnknownFormat(path.name)
+    for lang, meta in metas.items():
+        if not (isinstance(meta, list) and len(meta) >= 5 and all(
+                isinstance(pair, list) and len(pair) == 2 for pair in meta[3] + meta[4])):
+            raise UnknownFormat(f"pagefind.{entry['languages'][lang]['hash']}.pf_meta")
+
+    renamed: dict[str, str] = {}
+    for path, value in filters.items():
+        value[1].sort(key=lambda item: item[0])
+        path.unlink()
+        renamed[path.stem] = _write_named(path.parent, path.stem.rpartition("_")[0], value, ".pf_filter", 7)
+    for lang, meta in metas.items():
+        for position in (3, 4):  # filters and sorts: [name, file hash] pairs
+            for pair in meta[position]:
+                pair[1] = renamed.get(pair[1], pair[1])
+            meta[position].sort(key=lambda pair: pair[0])
+        info = entry["languages"][lang]
+        (bundle / f"pagefind.{info['hash']}.pf_meta").unlink()
+        info["hash"] = _write_named(bundle, lang, meta, ".pf_meta", 13, prefix="pagefind.")
+    entry["languages"] = dict(sorted(entry["languages"].items()))
+    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return {lang: info["page_count"] for lang, info in entry["languages"].items()}
+
+
+class UnknownFormat(Exception):
+    """A Pagefind file is not in the format :func:`canonicalise` knows."""
+
+
+def _read(path: Path):
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError):
+        raise UnknownFormat(path.name) from None
+    if not raw.startswith(_HEADER):
+        raise UnknownFormat(path.name)
+    body = raw[len(_HEADER):]
+    try:
+        value, end = _decode(body, 0)
+    except (ValueError, IndexError, UnicodeDecodeError):
+        raise UnknownFormat(path.name) from None
+    if end != len(body) or _encode(value) != body:
+        raise UnknownFormat(path.name)
+    return value
+
+
+def _write_named(folder: Path, lang: str, value, suffix: str, length: int, prefix: str = "") -> str:
+    body = _encode(value)
+    digest = hashlib.sha256(body).hexdigest()
+    name = f"{lang}_{digest[:length]}"
+    while (folder / f"{prefix}{name}{suffix}").exists():
+        length += 1
+        name = f"{lang}_{digest[:length]}"
+    (folder / f"{prefix}{name}{suffix}").write_bytes(gzip.compress(_HEADER + body, compresslevel=9, mtime=0))
+    return name
+
+
+def _decode(data: bytes, i: int):
+    """One CBOR item (the subset Pagefind writes: integers, byte and text strings, arrays, maps)."""
+    major, info = data[i] >> 5, data[i] & 31
+    i += 1
+    if info < 24:
+        arg = info
+    elif info <= 27:
+        size = 1 << (info - 24)
+        arg = int.from_bytes(data[i:i + size], "big")
+        i += size
+    else:
+        raise ValueError(f"indefinite or reserved length {info}")
+    if major == 0:
+        return arg, i
+    if major == 1:
+        return -1 - arg, i
+    if major == 2:
+        return _Bytes(data[i:i + arg]), i + arg
+    if major == 3:
+        return data[i:i + arg].decode("utf-8"), i + arg
+    if major in (4, 5):
+        items = []
+        for _ in range(arg * (2 if major == 5 else 1)):
+            item, i = _decode(data, i)
+            items.append(item)
+        return (items if major == 4 else _Map(zip(items[::2], items[1::2]))), i
+    raise ValueError(f"CBOR major type {major}")
+
+
+class _Bytes(bytes):
+    pass
+
+
+class _Map(list):
+    """A CBOR map kept as its ordered (key, value) pairs."""
+
+
+def _head(major: int, arg: int) -> bytes:
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if arg < 1 << (8 * size):
+            return bytes([major << 5 | info]) + arg.to_bytes(size, "big")
+    raise ValueError("integer too large")
+
+
+def _encode(value) -> bytes:
+    if isinstance(value, bool) or value is None:
+        raise ValueError("unexpected simple value")
+    if isinstance(value, int):
+        return _head(0, value) if value >= 0 else _head(1, -1 - value)
+    if isinstance(value, _Bytes):
+        return _head(2, len(value)) + value
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _head(3, len(raw)) + raw
+    if isinstance(value, _Map):
+        return _head(5, len(value)) + b"".join(_encode(k) + _encode(v) for k, v in value)
+    if isinstance(value, list):
+        return _head(4, len(value)) + b"".join(_encode(v) for v in value)
+    raise ValueError(f"cannot encode {type(value).__name__}")
+
+
+# --- the search page and the build hook -------------------------------------------------------------
+
+def _types(model) -> list[str]:
+    """The kinds of indexed pages the site has (the search page offers a type filter when there are several)."""
+    types = ["advance"]
+    if getattr(model, "lectures", None):
+        types.append("lecture")
+    if getattr(model, "news", None):
+        types.append("news")
+    return types
+
+
+def search_pages(model, add) -> None:
+    """``/search/`` and ``/en/search/``: the form, the filters and the script that queries the index."""
+    records = [*model.advances, *getattr(model, "lectures", []), *getattr(model, "news", [])]
+    deps = {item.record.rel for item in records} | {y.rel for y in model.years if y.rel} | {"content/categories.yaml"}
+    add(urls.search(), "search.html", deps, search_available=available(), search_bundle=urls.search_bundle(),
+        search_types=_types(model), search_years=[y.year for y in model.years], search_categories=model.categories)
+
+
+def post_write(site, folder: Path) -> list[str]:
+    """The build hook (``site.POST_WRITE``): index the complete staging folder before it is swapped in.
+
+    An incremental build's staging folder starts as hard links to the previous output, so the previous
+    index is unlinked first and Pagefind always writes new files, never into the published ones.
+    """
+    bundle = folder / urls.search_bundle()
+    if bundle.exists():
+        pages = sorted(p.relative_to(folder).as_posix() for p in bundle.rglob("*.html"))
+        if pages or not bundle.is_dir():
+            raise SearchError(f"{pages[0] if pages else urls.search_bundle()}: the search index folder "
+                              f"{urls.search_bundle()} is taken by a page of the site — give that page another slug")
+        shutil.rmtree(bundle)
+    report = index(folder)
+    for message, fix in report.warnings:
+        site.problems.add("search", 0, "", message, fix, warning=True)
+    return [urls.search_bundle()]
