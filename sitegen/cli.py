@@ -83,7 +83,9 @@ def _run(args) -> int:
             if problem not in reported:
                 print(problem, file=sys.stderr)
         rel = result.output.relative_to(Path.cwd()) if result.output.is_relative_to(Path.cwd()) else result.output
-        print(f"Built {result.pages} pages ({result.files} files) in {result.seconds:.2f} s → {rel}/"
+        reused = result.pages - len(result.rendered)
+        print(f"Built {result.pages} pages ({len(result.rendered)} rendered, {reused} unchanged; {result.files} files "
+              f"written) in {result.seconds:.2f} s → {rel}/"
               + (f", {len(result.warnings)} warning(s)" if result.warnings else ""))
         return 0
     if args.command == "serve":
