@@ -1,0 +1,180 @@
+"""sitegen/search.py: the Pagefind index built by `sitegen build`, its stable output, and the site without it."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sitegen import search
+
+REPO = Path(__file__).resolve().parents[1]
+STRINGS = {lang: yaml.safe_load((REPO / f"themes/default/i18n/{lang}.yaml").read_text(encoding="utf-8"))
+           for lang in ("zh", "en")}
+
+
+def run(args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "sitegen", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def decoded(path: Path):
+    raw = gzip.decompress(path.read_bytes())
+    assert raw.startswith(b"pagefind_dcd")
+    value, end = search._decode(raw[12:], 0)
+    assert end == len(raw) - 12
+    return value
+
+
+def filter_values(bundle: Path) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for path in (bundle / "filter").glob("*.pf_filter"):
+        name, values = decoded(path)
+        out.setdefault(name, set()).update(value for value, _pages in values)
+    return out
+
+
+def test_split_cjk_separates_every_chinese_character_and_nothing_else():
+    z = search.ZWSP
+    assert search.split_cjk("工业机器人") == z.join("工业机器人")
+    assert search.split_cjk("5G工厂 digital twin") == f"5G{z}工{z}厂 digital twin"
+    assert search.split_cjk("数控机床，精度") == f"数{z}控{z}机{z}床{z}，{z}精{z}度"
+    assert search.split_cjk("CNC machine tools") == "CNC machine tools"
+
+
+def test_search_documents_split_text_not_markup_and_skip_unindexed_pages(tmp_path):
+    site = tmp_path / "site"
+    (site / "a").mkdir(parents=True)
+    (site / "a" / "index.html").write_text(
+        '<html lang="zh-CN"><body><main><h1 data-pagefind-body data-pagefind-meta="title:机器人">机器人</h1>'
+        '<p title="数控机床">数控 &amp; CNC</p></main></body></html>', encoding="utf-8")
+    (site / "index.html").write_text('<html lang="zh-CN"><body><p>首页机器人</p></body></html>', encoding="utf-8")
+    documents = site / search.DOCUMENTS
+    assert search.write_documents(site, documents) == 1
+    assert not (documents / "index.html").exists()
+    copy = (documents / "a" / "index.html").read_text(encoding="utf-8")
+    z = search.ZWSP
+    assert f">机{z}器{z}人<" in copy and f">数{z}控 &amp; CNC<" in copy
+    assert 'data-pagefind-meta="title:机器人"' in copy and 'title="数控机床"' in copy
+
+
+@pytest.mark.parametrize("value", [
+    0, 23, 24, 255, 256, 65536, 2**32, -1, -25, -169, "", "机器人", "a" * 300,
+    [], [1, [2, ["x", -3]]], list(range(30)),
+])
+def test_cbor_subset_round_trips(value):
+    encoded = search._encode(value)
+    assert search._decode(encoded, 0) == (value, len(encoded))
+
+
+def test_cbor_maps_and_byte_strings_keep_their_order():
+    data = bytes([0xA2, 0x61, 0x62, 0x01, 0x61, 0x61, 0x42, 0x00, 0xFF])  # {"b": 1, "a": h'00ff'}
+    value, end = search._decode(data, 0)
+    assert end == len(data) and list(value) == [("b", 1), ("a", b"\x00\xff")]
+    assert search._encode(value) == data
+
+
+def _filtered_site(root: Path) -> Path:
+    """Pages in two languages with several filters of several values each: Pagefind's unstable case."""
+    for i in range(24):
+        lang = "zh-CN" if i % 2 else "en"
+        page = root / f"p{i}" / "index.html"
+        page.parent.mkdir(parents=True)
+        spans = "".join(f'<span data-pagefind-filter="{f}"></span>' for f in (
+            f"year:{2017 + i % 5}", f"list:{'world' if i % 3 else 'china'}", f"category:c{i % 4}", "type:advance"))
+        page.write_text(f'<!DOCTYPE html><html lang="{lang}"><head><title>p{i}</title></head><body><main>'
+                        f'<h1 data-pagefind-body>机器人 robot {i}</h1><div hidden>{spans}</div></main></body></html>',
+                        encoding="utf-8")
+    return root
+
+
+def test_two_pagefind_runs_give_identical_bundles(tmp_path):
+    bundles = []
+    for name in ("a", "b", "c"):
+        site = _filtered_site(tmp_path / name)
+        report = search.index(site)
+        assert report.available and report.languages == {"en": 12, "zh-cn": 12}
+        assert not report.warnings
+        bundles.append(digest(site / "pagefind"))
+    assert bundles[0] == bundles[1] == bundles[2]
+    entry = json.loads((tmp_path / "a" / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["en", "zh-cn"]
+    assert filter_values(tmp_path / "a" / "pagefind")["year"] == {str(y) for y in range(2017, 2022)}
+
+
+def test_find_binary_honours_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(search.BINARY_ENV, str(tmp_path / "missing"))
+    assert search.find_binary() is None and not search.available()
+    report = search.index(tmp_path)
+    assert not report.available and "Pagefind was not found" in report.warnings[0][0]
+    monkeypatch.delenv(search.BINARY_ENV)
+    assert search.find_binary() is not None  # the test environment has pagefind[extended] installed
+
+
+def test_build_indexes_the_advances_of_both_languages_with_their_filters(minimal_site):
+    result = run(["build"], minimal_site)
+    assert result.returncode == 0, result.stderr
+    bundle = minimal_site / "output" / "pagefind"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    advances = sorted((minimal_site / "content" / "advances").glob("*/*.md"))
+    assert {lang: info["page_count"] for lang, info in entry["languages"].items()} == {
+        "en": len(advances), "zh-cn": len(advances)}
+    metas = [yaml.safe_load(p.read_text(encoding="utf-8").split("---")[1]) for p in advances]
+    categories = yaml.safe_load((minimal_site / "content" / "categories.yaml").read_text(encoding="utf-8"))
+    top = {key: key for key in categories} | {child: key for key, value in categories.items()
+                                              for child in (value.get("children") or {})}
+    assert filter_values(bundle) == {
+        "type": {"advance"},
+        "year": {str(m["year"]) for m in metas},
+        "list": {m["list"] for m in metas},
+        "category": {top[c] for m in metas for c in m.get("categories", [])},
+    }
+    for prefix in ("", "en/"):
+        page = (minimal_site / "output" / prefix / "search" / "index.html").read_text(encoding="utf-8")
+        assert 'id="search-results"' in page and "/js/search." in page and 'data-bundle="/pagefind/pagefind.js"' in page
+    assert not (minimal_site / "output" / search.DOCUMENTS).exists()
+
+
+def test_without_pagefind_the_build_warns_and_the_search_page_says_search_is_unavailable(minimal_site):
+    result = run(["build"], minimal_site, env={search.BINARY_ENV: str(minimal_site / "no-pagefind")})
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^search: Pagefind was not found.* — install it with pip install 'pagefind\[extended\]'",
+                     result.stderr, re.MULTILINE), result.stderr
+    out = minimal_site / "output"
+    assert (out / "index.html").is_file() and not (out / "pagefind").exists()
+    for prefix, lang in (("", "zh"), ("en/", "en")):
+        page = (out / prefix / "search" / "index.html").read_text(encoding="utf-8")
+        assert STRINGS[lang]["search_unavailable"].replace('"', "&#34;") in page
+        assert "/js/search." not in page and 'id="search-results"' not in page
+
+
+def test_a_page_in_the_search_folder_is_an_error_and_nothing_is_published(minimal_site):
+    (minimal_site / "content" / "pages" / "pagefind.md").write_text("---\ntitle: 冲突\n---\n正文\n", encoding="utf-8")
+    result = run(["build"], minimal_site)
+    assert result.returncode == 1
+    assert "pagefind/index.html: the search index folder pagefind/ is taken by a page" in result.stderr
+    assert "Traceback" not in result.stderr and not (minimal_site / "output").exists()
+
+
+def test_an_incremental_build_gives_the_index_of_a_full_build(minimal_site, tmp_path):
+    assert run(["build"], minimal_site).returncode == 0
+    record = minimal_site / "content" / "advances" / "2021" / "world-five-axis.md"
+    record.write_text(record.read_text(encoding="utf-8").replace("实时补偿热误差。", "实时补偿热误差的机器人。"),
+                      encoding="utf-8")
+    assert run(["build"], minimal_site).returncode == 0  # incremental: the staging folder starts as hard links
+    fresh = tmp_path / "fresh"
+    assert run(["build", "--output", str(fresh)], minimal_site).returncode == 0
+    assert digest(minimal_site / "output" / "pagefind") == digest(fresh / "pagefind")
