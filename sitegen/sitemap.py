@@ -10,7 +10,8 @@ input are identical:
   only ``updated``) → that date;
 - the newest of these over everything in the page's context (home, indexes, listings).
 
-A page with no known date has no ``lastmod``.
+A page with no known date has no ``lastmod``. Pages whose template says ``noindex`` (404, search) are
+not listed.
 Each ``<url>`` lists its other-language version (``xhtml:link rel="alternate"``). Past 50,000 URLs, the
 limit of the sitemap protocol, ``sitemap.xml`` becomes an index of ``sitemap-1.xml``, ``sitemap-2.xml`` ….
 """
@@ -18,6 +19,7 @@ limit of the sitemap protocol, ``sitemap.xml`` becomes an index of ``sitemap-1.x
 from __future__ import annotations
 
 import datetime as dt
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from . import render as render_stage
@@ -27,13 +29,15 @@ from .theme import LANGS
 
 MAX_URLS = 50_000
 HREFLANG = {"zh": "zh-CN", "en": "en"}
-NOT_LISTED = {urls.not_found()}  # noindex pages
+NOT_LISTED = {urls.not_found()}  # never listed, whatever its template says
 
 
 def make_files(site, renderer) -> list[tuple[str, bytes]]:
     """sitemap.xml (or an index of numbered sitemaps) and robots.txt."""
     u = renderer.urls
-    entries = sitemap_entries(site.model, render_stage.plan(site.model, frozenset()), u)
+    jobs = render_stage.plan(site.model, frozenset())
+    hidden = noindex_templates(renderer, {job.template for job in jobs})
+    entries = sitemap_entries(site.model, [job for job in jobs if job.template not in hidden], u)
     files: list[tuple[str, bytes]] = []
     chunks = [entries[i:i + MAX_URLS] for i in range(0, len(entries), MAX_URLS)] or [[]]
     if len(chunks) == 1:
@@ -46,6 +50,22 @@ def make_files(site, renderer) -> list[tuple[str, bytes]]:
     robots = f"User-agent: *\nDisallow:\n\nSitemap: {u.absolute('sitemap.xml')}\n"
     files.append(("robots.txt", robots.encode("utf-8")))
     return files
+
+
+_NOINDEX = re.compile(r"""<meta\s+name=["']robots["']\s+content=["'][^"']*noindex""", re.IGNORECASE)
+
+
+def noindex_templates(renderer, names) -> set[str]:
+    """Templates that mark their pages ``<meta name="robots" content="noindex">`` (404, search): not listed."""
+    hidden = set()
+    for name in sorted(names):
+        try:
+            source = renderer.env.loader.get_source(renderer.env, name)[0]
+        except Exception:  # noqa: BLE001 - a missing template fails the page render with its own message
+            continue
+        if _NOINDEX.search(source):
+            hidden.add(name)
+    return hidden
 
 
 def sitemap_entries(model: Model, jobs, u: urls.Urls) -> list[tuple[str, dt.date | None, dict[str, str]]]:

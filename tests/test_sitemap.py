@@ -51,7 +51,8 @@ def page_url(rel: str) -> str:
 def test_sitemap_lists_every_public_page_in_both_languages(out):
     entries = urlset(out / "sitemap.xml")
     pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
-    public = {page_url(rel) for rel in pages if not rel.endswith("404.html")}
+    public = {page_url(rel) for rel in pages
+              if '<meta name="robots" content="noindex">' not in (out / rel).read_text(encoding="utf-8")}
     assert set(entries) == public
     assert BASE in entries and BASE + "en/" in entries
     assert not any("404" in loc for loc in entries)
@@ -155,3 +156,20 @@ def test_content_dates_of_years_records_and_lectures(tmp_path):
     assert dater.of(lecture) == dt.date(2024, 2, 2)
     assert dater.of(SimpleNamespace(meta={"date": dt.date(2030, 1, 1), "start": "19:00"})) is None
     assert dater.of_context({"items": [news, lecture], "year": by_year[2021]}) == dt.date(2024, 3, 1)
+
+
+def test_pages_whose_template_says_noindex_are_not_listed(tmp_path):
+    site = copy_fixture(tmp_path / "site")
+    custom = site / "themes" / "custom" / "templates"
+    custom.mkdir(parents=True)
+    (custom / "page.html").write_text(
+        (site / "themes/default/templates/page.html").read_text(encoding="utf-8")
+        .replace("{% block main %}", '{% block head %}<meta name="robots" content="noindex">{% endblock %}\n'
+                                     "{% block main %}", 1), encoding="utf-8")
+    config = site / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    result = sitegen("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert '<meta name="robots" content="noindex">' in (site / "output/about/index.html").read_text(encoding="utf-8")
+    entries = urlset(site / "output/sitemap.xml")
+    assert "http://127.0.0.1:8000/about/" not in entries and "http://127.0.0.1:8000/years/" in entries

@@ -1,0 +1,114 @@
+"""Sub-path hosting (issue 7): the bundled site built for ``http://127.0.0.1:PORT/imac/dual-top10/``, served
+only under that prefix, browsed home → year → advance → category (→ search) with every response a 200."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from qa_gates import REPO, serve
+
+PREFIX = "/imac/dual-top10/"
+
+
+@pytest.fixture(scope="module")
+def hosted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("subpath") / "output"
+    out.mkdir()
+    httpd = serve(out, PREFIX)  # the port must be known before the build: it is part of the base URL
+    base = f"http://127.0.0.1:{httpd.server_address[1]}{PREFIX}"
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build", "--base-url", base, "--output", str(out)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    yield base, out
+    httpd.shutdown()
+
+
+class Responses:
+    """Every response and failed request of a page, for the assertion that all of them are 200."""
+
+    def __init__(self, page):
+        self.page = page
+        self.seen: list[tuple[int, str]] = []
+        self.failed: list[tuple[str, str]] = []
+        page.on("response", lambda r: self.seen.append((r.status, r.url)))
+        page.on("requestfailed", lambda r: self.failed.append((r.url, r.failure or "")))
+
+    def bad(self) -> list[str]:
+        out = [f"{status} {url}" for status, url in self.seen if status != 200]
+        for url, failure in self.failed:
+            # A click cancels the requests still in flight (net::ERR_ABORTED): ask for those again.
+            status = self.page.request.get(url).status if "ERR_ABORTED" in failure else None
+            if status != 200:
+                out.append(f"{url} ({failure}{f', then {status}' if status else ''})")
+        return out
+
+
+def test_browse_the_site_under_a_sub_path_without_a_single_failed_request(page, hosted):
+    base, out = hosted
+    log = Responses(page)
+    page.goto(base)
+    expect(page.locator(".dual .dual-list")).to_have_count(2)
+    # home → year (the dual view of the latest year)
+    page.locator("a.more").first.click()
+    expect(page).to_have_url(re.compile(re.escape(base) + r"years/\d{4}/$"))
+    # year → advance
+    page.locator(".list-world .advance-title a").first.click()
+    expect(page).to_have_url(re.compile(re.escape(base) + r"advances/\d{4}/[a-z0-9-]+/$"))
+    expect(page.locator(".meta-panel")).to_be_visible()
+    # advance → category
+    page.locator(".meta-panel .chips a").first.click()
+    expect(page).to_have_url(re.compile(re.escape(base) + r"categories/[a-z0-9-]+/$"))
+    expect(page.locator("h1")).to_have_count(1)
+    # → English
+    page.locator(".lang-switch").click()
+    expect(page).to_have_url(re.compile(re.escape(base) + r"en/categories/[a-z0-9-]+/$"))
+    visited = [url for status, url in log.seen if url.endswith("/")]
+    # → search, when the site has it: the index and its fragments load from under the prefix too
+    if (out / "search" / "index.html").is_file():
+        page.goto(base + "search/")
+        box = page.locator("main input[type=search]").first
+        box.fill("智能")
+        box.press("Enter")
+        expect(page.locator("main a[href*='/advances/']").first).to_be_visible(timeout=15_000)
+        assert any(PREFIX + "pagefind/" in url for _, url in log.seen), "the search index was not loaded"
+        page.locator("main a[href*='/advances/']").first.click()
+        expect(page).to_have_url(re.compile(re.escape(base) + r"advances/\d{4}/[a-z0-9-]+/$"))
+    assert len(visited) >= 5
+    assert all(url.startswith(base) for _, url in log.seen), [u for _, u in log.seen if not u.startswith(base)]
+    assert any(url.endswith(".css") for _, url in log.seen)
+    assert log.bad() == [], "\n".join(log.bad())
+
+
+def test_every_sitemap_entry_and_image_answers_200_under_the_sub_path(page, hosted):
+    base, out = hosted
+    robots = page.request.get(base + "robots.txt")
+    assert robots.status == 200 and f"Sitemap: {base}sitemap.xml" in robots.text()
+    sitemap = page.request.get(base + "sitemap.xml")
+    assert sitemap.status == 200
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap.text())
+    assert len(locs) > 100 and all(loc.startswith(base) for loc in locs)
+    bad = [f"{r.status} {loc}" for loc in locs if (r := page.request.get(loc)).status != 200]
+    for html in out.rglob("*.html"):
+        for src in re.findall(r'<meta property="og:image" content="([^"]+)"', html.read_text(encoding="utf-8")):
+            if (r := page.request.get(src)).status != 200:
+                bad.append(f"{r.status} {src} (og:image)")
+    assert bad == [], "\n".join(bad[:20])
+
+
+def test_missing_page_shows_the_404_page_with_its_styles(page, hosted):
+    base, _ = hosted
+    log = Responses(page)
+    response = page.goto(base + "no/such/page/")
+    assert response.status == 404
+    expect(page.locator("h1")).to_have_count(1)
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") != \
+        "rgba(0, 0, 0, 0)", "the stylesheet did not load on the 404 page"
+    assert [b for b in log.bad() if not b.startswith(f"404 {base}no/such/page/")] == []
+    page.locator("main a").first.click()
+    expect(page).to_have_url(base)
