@@ -49,7 +49,9 @@ class Preview:
             return False
         self.errors = []
         changed = ", ".join(result.changed[:3]) + (f" (+{len(result.changed) - 3})" if len(result.changed) > 3 else "")
-        print(f"[{reason}] {changed or 'no source change'}: {len(result.rendered)} of {result.pages} pages "
+        if not changed:
+            changed = "full build" if len(result.rendered) == result.pages else "no source change"
+        print(f"[{reason}] {changed}: {len(result.rendered)} of {result.pages} pages "
               f"rewritten in {(time.perf_counter() - started) * 1000:.0f} ms", flush=True)
         return True
 
@@ -92,7 +94,8 @@ def make_server(preview: Preview, output: Path):
 
         def write_error(self, status_code, **kwargs):
             page = root / "404.html"
-            if status_code == 404 and page.is_file():
+            if status_code in (403, 404) and page.is_file():  # outside the output folder: not found
+                self.set_status(404)
                 self.set_header("Content-Type", "text/html; charset=utf-8")
                 return self.finish(page.read_bytes())
             return super().write_error(status_code, **kwargs)
@@ -103,8 +106,11 @@ def make_server(preview: Preview, output: Path):
 
     class PreviewServer(Server):
         def application(self, port, host, liveport=None, debug=None, live_css=True):
-            SameOriginLiveReload.watcher = self.watcher
-            SameOriginLiveReload.live_css = live_css
+            # livereload ignores changes within 3 s of the previous reload; an editor fixing a typo
+            # right after saving must see the result, so every rebuild reloads.
+            LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
+            LiveReloadHandler.watcher = SameOriginLiveReload.watcher = self.watcher
+            LiveReloadHandler.live_css = SameOriginLiveReload.live_css = live_css
             script = (b'<script>(function(){var s=document.createElement("script");'
                       b's.src="/livereload.js?port="+(window.location.port||80);'
                       b'document.head.appendChild(s);})();</script>')
@@ -136,7 +142,7 @@ def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool
 
     server = make_server(preview, output)
     for watched in (config.content_path, config.root / "themes", config.path):
-        server.watch(str(watched), lambda: preview.rebuild("change"), delay=0.05)
+        server.watch(str(watched), lambda: preview.rebuild("change"))
     print(f"Serving {output} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     server.serve(host=host, port=port, root=str(output), open_url_delay=None, restart_delay=0)
     return 0

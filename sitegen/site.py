@@ -6,6 +6,7 @@ Everything is read and checked before anything is rendered; a run with errors ra
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,8 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
         if previous is not None and not todo and not changed:
             owned = list(previous.owned)  # nothing changed: the previous search index etc. still hold
         else:
+            for folder in previous.owned if previous else ():
+                shutil.rmtree(out.dir / folder, ignore_errors=True)  # regenerated whole by its step
             owned = []
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])
