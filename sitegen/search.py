@@ -328,8 +328,10 @@ def search_pages(model, add) -> None:
     """``/search/`` and ``/en/search/``: the form, the filters and the script that queries the index."""
     records = [*model.advances, *getattr(model, "lectures", []), *getattr(model, "news", [])]
     deps = {item.record.rel for item in records} | {y.rel for y in model.years if y.rel} | {"content/categories.yaml"}
+    years = {y.year for y in model.years} | {lec.day.year for lec in getattr(model, "lectures", []) if lec.day} | {
+        item.meta["date"].year for item in getattr(model, "news", [])}
     add(urls.search(), "search.html", deps, search_available=available(), search_bundle=urls.search_bundle(),
-        search_types=_types(model), search_years=[y.year for y in model.years], search_categories=model.categories)
+        search_types=_types(model), search_years=sorted(years, reverse=True), search_categories=model.categories)
 
 
 def post_write(site, folder: Path) -> list[str]:
