@@ -1,4 +1,4 @@
-"""IMAC cloud lectures (IMAC 智能制造云课堂): model, cross-record rules, pages and calendar files.
+"""IMAC cloud lectures (the consortium's online lecture series): model, cross-record rules, pages and calendar files.
 
 ``content/lectures/<name>.md`` — front matter :data:`~sitegen.contenttypes.LECTURE`, the abstract as
 body. Dates and times are written in the site time zone (config ``timezone``, Asia/Shanghai).
