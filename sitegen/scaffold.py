@@ -24,8 +24,8 @@ from . import contenttypes as ct
 from .errors import Problems, SitegenError, UsageError
 from .markdown import SECTIONS
 from .model import MAX_PER_LIST
-from .schema import (KEY, Bool, Choice, Date, DateTime, Int, Kind, ListOf, MapOf, Obj, OneOf, Schema, Text, Time,
-                     Url)
+from .schema import (KEY, Bool, Choice, Date, DateTime, Int, Invalid, Kind, ListOf, MapOf, Obj, OneOf, Schema, Text,
+                     Time, Url)
 from .slugs import is_ascii_slug, slugify
 
 # The texts written into new records (hints for editors, never published): sitegen/scaffold.yaml.
@@ -200,11 +200,14 @@ def _checked_slug(slug: str | None) -> str | None:
     return slug
 
 
-def _text(value: str, option: str) -> str:
+def _option(schema: Schema, name: str, value, option: str):
+    """A command-line value checked by the content type's own field (same rules, same words as check)."""
+    if value is None:
+        return None
     try:
-        return Text(max_len=300).check(value)
-    except Exception as exc:  # noqa: BLE001 - Invalid: repeat the validator's words
-        raise UsageError(f"{option}: {getattr(exc, 'message', exc)}") from None
+        return schema.by_name[name].kind.check(value)
+    except Invalid as exc:
+        raise UsageError(f"{option} {value!r}: {exc.message}" + (f" — {exc.fix}" if exc.fix else "")) from None
 
 
 def next_place(content, year: int, lst: str, wanted: int | None = None) -> tuple[int | None, int | None]:
@@ -227,15 +230,11 @@ def next_place(content, year: int, lst: str, wanted: int | None = None) -> tuple
 
 def new_advance(config_path: Path, year: int, lst: str, title: str, title_en: str | None = None,
                 slug: str | None = None, rank: int | None = None) -> Scaffold:
+    year = _option(ct.ADVANCE, "year", year, "--year")
+    rank = _option(ct.ADVANCE, "rank", rank, "--rank")
+    title = _option(ct.ADVANCE, "title", title, "--title")
+    title_en = _option(ct.ADVANCE, "title_en", title_en, "--title-en")
     config, content = _project(config_path)
-    try:
-        ct.ADVANCE.by_name["year"].kind.check(year)
-        if rank is not None:
-            ct.ADVANCE.by_name["rank"].kind.check(rank)
-    except Exception as exc:  # noqa: BLE001 - Invalid
-        raise UsageError(getattr(exc, "message", str(exc))) from None
-    title = _text(title, "--title")
-    title_en = _text(title_en, "--title-en") if title_en is not None else None
     rank, order = next_place(content, year, lst, rank)
     name = _checked_slug(slug) or slugify(title_en or "") or f"{rank or order:02d}"
     path = config.content_path / "advances" / str(year) / f"{lst}-{name}.md"
@@ -250,11 +249,8 @@ def new_advance(config_path: Path, year: int, lst: str, title: str, title_en: st
 
 
 def new_year(config_path: Path, year: int) -> Scaffold:
+    year = _option(ct.YEAR, "year", year, "--year")
     config, _content = _project(config_path)
-    try:
-        ct.YEAR.by_name["year"].kind.check(year)
-    except Exception as exc:  # noqa: BLE001 - Invalid
-        raise UsageError(getattr(exc, "message", str(exc))) from None
     release = {f.name: None for f in ct.RELEASE.fields}
     timeline = [{"step": step, "date": None} for step in ct.TIMELINE_STEPS]
     values = {"year": year, "release": release, "timeline": timeline}
@@ -265,9 +261,9 @@ def new_year(config_path: Path, year: int) -> Scaffold:
 
 def _dated(config_path: Path, kind: str, folder: str, schema: Schema, title: str, title_en: str | None,
            date: dt.date | None, slug: str | None, date_required: bool) -> Scaffold:
+    title = _option(schema, "title", title, "--title")
+    title_en = _option(schema, "title_en", title_en, "--title-en")
     config, _content = _project(config_path)
-    title = _text(title, "--title")
-    title_en = _text(title_en, "--title-en") if title_en is not None else None
     if date is None and date_required:
         from .clock import resolve_now
         date = resolve_now(config.values, Problems()).date()

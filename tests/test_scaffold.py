@@ -5,6 +5,7 @@ overwrite a file."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -183,7 +184,8 @@ def test_a_full_list_and_a_taken_rank_are_refused(project):
     before = sorted(p.name for p in (project / "content/advances/2021").iterdir())
     full = sitegen("new", "advance", "--year", "2021", "--list", "world", "--title", "第十一", cwd=project)
     assert full.returncode == 1
-    assert full.stderr.strip() == "sitegen: the 2021 world list already has 10 advances (at most 10) — nothing was written"
+    assert full.stderr.strip() == \
+        "sitegen: the 2021 world list already has 10 advances (at most 10) — nothing was written"
     assert sorted(p.name for p in (project / "content/advances/2021").iterdir()) == before
 
     write_advance(project, 2022, "world", "third", rank=3)
@@ -272,7 +274,7 @@ def test_new_news_passes_check_once_filled(project):
 def test_news_date_defaults_to_the_sites_today(project):
     env_result = subprocess.run([sys.executable, "-m", "sitegen", "new", "news", "--title", "消息", "--slug", "x"],
                                 cwd=project, capture_output=True, text=True, timeout=120,
-                                env={**__import__("os").environ, "SITEGEN_NOW": "2024-03-09"})
+                                env={**os.environ, "SITEGEN_NOW": "2024-03-09"})
     path = created(env_result, project)
     assert path.name == "2024-03-09-x.md"
     assert split(path)[0]["date"] == dt.date(2024, 3, 9)
@@ -287,3 +289,12 @@ def test_a_lecture_needs_something_to_name_its_file_after(project):
     path = created(sitegen("new", "lecture", "--title", "只有中文标题", "--slug", "twin-talk", cwd=project), project)
     assert path.name == "twin-talk.md"
     assert "no --date" in sitegen("new", "lecture", "--title", "t", "--slug", "other", cwd=project).stdout
+
+
+def test_titles_are_checked_by_the_content_types_own_field(project):
+    long = "长" * 201  # the advance title field allows 200 characters
+    result = sitegen("new", "advance", "--year", "2022", "--list", "world", "--title", long, cwd=project)
+    assert result.returncode == 2
+    assert "--title" in result.stderr and "is 201 characters long (at most 200)" in result.stderr
+    blank = sitegen("new", "news", "--title", "  ", "--date", "2024-01-01", cwd=project)
+    assert blank.returncode == 2 and "--title '  ': is empty" in blank.stderr
