@@ -175,15 +175,18 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             out.copy(fingerprinted, source)
             keep.add(fingerprinted)
             written += 1
-        if previous is not None and not todo and not changed:
-            owned = list(previous.owned)  # nothing changed: the previous search index etc. still hold
+        if previous is not None and (live or not todo and not changed):
+            # Nothing changed, or a preview rebuild (which must be quick): the previous search index
+            # etc. are kept; `sitegen build` regenerates them.
+            owned = list(previous.owned)
+            removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in owned))
         else:
             for folder in previous.owned if previous else ():
                 shutil.rmtree(out.dir / folder, ignore_errors=True)  # regenerated whole by its step
+            removed = out.prune(keep)  # before the post-write steps, which read the final pages
             owned = []
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])
-        removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in owned))
     incremental.save_state(state_path, incremental.BuildState(
         key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned)))
     return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
