@@ -301,3 +301,27 @@ def test_english_ui_strings_come_from_the_english_file(built):
     for key in ("nav_years", "nav_categories", "search_site", "switch_language", "skip_to_content"):
         assert html_escape(STRINGS["en"][key]) in home, key
     assert os.path.getsize(built / "en" / "search" / "index.html") > 0
+
+
+CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff00-\uffef]")
+
+
+def test_templates_hold_no_chinese_text_or_punctuation():
+    """Every Chinese word and mark of the theme lives in zh.yaml, so English pages cannot inherit one."""
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()[:80]}"
+             for path in sorted((REPO / "themes").rglob("*.html"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if LETTERS["zh"].search(line) or CJK_PUNCTUATION.search(line)]
+    assert found == [], "\n".join(found)
+
+
+def test_english_pages_have_no_chinese_punctuation_between_english_words(built):
+    """A text of an English page with Chinese punctuation but no Chinese word (``Source：``, ``A、B``) is a leak;
+    Chinese names and fallbacks carry their own punctuation and are left alone."""
+    problems = []
+    for route, path in pages(built)["en"].items():
+        visible = Visible("zh")
+        visible.feed(path.read_text(encoding="utf-8"))
+        problems += [f"en/{route}: {text.strip()[:60]!r}" for text in visible.texts
+                     if CJK_PUNCTUATION.search(text) and not LETTERS["zh"].search(text)]
+    assert problems == [], "\n".join(problems[:30])
