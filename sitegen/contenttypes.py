@@ -116,11 +116,14 @@ LECTURE_STATUSES = ("scheduled", "cancelled", "postponed")
 NEWS_KINDS = ("news", "report")
 
 SOURCE_DOCUMENT = Schema("Source document", (
-    Field("title", Text(max_len=300), required=True, doc="the document, e.g. 进展情况月报 2021年7月"),
+    Field("title", Text(max_len=300), required=True, doc="the document's title as published"),
+    Field("title_en", Text(max_len=400), doc="the title in English"),
     Field("publisher", Text(max_len=200), doc="who issued it"),
+    Field("publisher_en", Text(max_len=300), doc="who issued it, in English"),
     Field("date", Date(), doc="date of the document, YYYY-MM-DD"),
     Field("url", Url(), doc="where it is published, when it is online"),
     Field("note", Text(max_len=1000), doc="how sure the record is, and why"),
+    Field("note_en", Text(max_len=1500), doc="the note in English"),
 ))
 
 SPEAKER = Schema("Speaker", (

@@ -154,7 +154,7 @@ def test_schedule_page_lists_upcoming_then_past_by_month(built):
     # Times in Beijing time with the zone named; the original date of a postponed lecture struck out.
     assert '<time datetime="2021-09-10T19:30:00+08:00">2021年9月10日 19:30–21:00</time>' in upcoming
     assert "（北京时间，UTC+8）" in upcoming
-    assert "<del>原定2021年8月27日</del>" in upcoming
+    assert '<span class="original">原定<del>2021年8月27日</del></span>' in upcoming
     assert 'class="badge status status-cancelled">已取消</span>' in upcoming
     assert 'class="badge status status-postponed">已延期</span>' in upcoming
     assert "时间待定" in upcoming
