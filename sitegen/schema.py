@@ -63,8 +63,10 @@ class Text(Kind):
 
     def check(self, value):
         if isinstance(value, bool) or not isinstance(value, str):
-            quoted = "true" if value is True else "false" if value is False else value
-            raise Invalid(f"expected text, got {describe(value)}", f'put it in quotes: "{quoted}"')
+            if isinstance(value, bool):
+                raise Invalid(f"expected text, got {describe(value)}",
+                              'put the word in quotes, e.g. "no" or "on", so it stays text')
+            raise Invalid(f"expected text, got {describe(value)}", f'put it in quotes: "{value}"')
         value = value.strip()
         if not value:
             raise Invalid("is empty", "write a value or remove the field")

@@ -45,8 +45,8 @@ def test_text_strips():
 
 @pytest.mark.parametrize("value, message, fix", [
     (2021, "expected text, got the number 2021", 'put it in quotes: "2021"'),
-    (False, "expected text, got the boolean false", 'put it in quotes: "false"'),
-    (True, "expected text, got the boolean true", 'put it in quotes: "true"'),
+    (False, "expected text, got the boolean false", 'put the word in quotes, e.g. "no" or "on", so it stays text'),
+    (True, "expected text, got the boolean true", 'put the word in quotes, e.g. "no" or "on", so it stays text'),
     (dt.date(2021, 1, 1), "expected text, got the date 2021-01-01", 'put it in quotes: "2021-01-01"'),
     (["a"], "expected text, got a list", None),
     ("   ", "is empty", "write a value or remove the field"),
@@ -277,7 +277,7 @@ def test_advance_messages():
     _, errors = validate(text, ct.ADVANCE)
     assert errors == [
         "f.yaml:1: title: expected text, got the boolean false (YAML reads yes/no/on/off/true/false as booleans)"
-        ' — put it in quotes: "false"',
+        ' — put the word in quotes, e.g. "no" or "on", so it stays text',
         "f.yaml:2: year: expected a whole number, got the text '2021' — write digits only, e.g. 2021",
         "f.yaml:3: list: the text 'World' is not one of world, china — did you mean 'world'? use one of: world, "
         "china",
