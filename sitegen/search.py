@@ -40,6 +40,10 @@ from .errors import SitegenError
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable Pagefind's own Python wrapper honours
 INSTALL_HINT = "pip install 'pagefind[extended]'"
 _HEADER = b"pagefind_dcd"
+# Pagefind's ready-made interfaces and its on-page highlighter: the theme's search.js talks to pagefind.js
+# directly, so these ~420 KB are not published.
+UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css",
+          "pagefind-modular-ui.js", "pagefind-modular-ui.css", "pagefind-highlight.js")
 
 
 class SearchError(SitegenError):
@@ -115,6 +119,8 @@ def index(folder: Path, binary: Path | None = None) -> SearchReport:
         warnings.append((f"{exc}: this Pagefind version writes files sitegen cannot put in a stable order, so "
                          "the search index differs between two builds of the same input",
                          "install the Pagefind version pinned in .ci/requirements-qa.txt"))
+    for name in UNUSED:
+        (bundle / name).unlink(missing_ok=True)
     files = [p for p in bundle.rglob("*") if p.is_file()]
     return SearchReport(True, languages, len(files), sum(p.stat().st_size for p in files),
                         time.perf_counter() - started, warnings)

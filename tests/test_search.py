@@ -146,6 +146,7 @@ def test_build_indexes_the_advances_of_both_languages_with_their_filters(minimal
         page = (minimal_site / "output" / prefix / "search" / "index.html").read_text(encoding="utf-8")
         assert 'id="search-results"' in page and "/js/search." in page and 'data-bundle="/pagefind/pagefind.js"' in page
     assert not (minimal_site / "output" / search.DOCUMENTS).exists()
+    assert (bundle / "pagefind.js").is_file() and not any((bundle / name).exists() for name in search.UNUSED)
 
 
 def test_without_pagefind_the_build_warns_and_the_search_page_says_search_is_unavailable(minimal_site):
