@@ -343,3 +343,17 @@ def test_invalid_lecture_and_news_fixtures(tmp_path, case):
         assert any(error.startswith(prefix) for error in errors), f"{prefix!r} not in:\n" + "\n".join(errors)
     for error in errors:
         assert re.match(r"^[^\s:]+:\d+: .+ — .+$", error), error
+
+
+def test_another_site_time_zone(site, tmp_path):
+    """Times are read in the configured zone; the pages name it and the calendar carries its VTIMEZONE."""
+    config = site / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "timezone: Europe/Berlin\n", encoding="utf-8")
+    result = sitegen("build", "--output", str(tmp_path / "out"), cwd=site)
+    assert result.returncode == 0, result.stderr
+    cal = icalendar.Calendar.from_ical((tmp_path / "out/lectures/lectures.ics").read_bytes())
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    soon = next(e for e in cal.walk("VEVENT") if str(e["URL"]).endswith("/b-soon/"))
+    assert soon.DTSTART.astimezone(UTC) == dt.datetime(2021, 9, 10, 17, 30, tzinfo=UTC)  # CEST is UTC+2
+    html = (tmp_path / "out/lectures/index.html").read_text(encoding="utf-8")
+    assert "（Europe/Berlin，UTC+2）" in html and 'data-ends="2021-09-10T19:00:00Z"' in html
