@@ -86,6 +86,12 @@ class Lecture:
         return self.meta["date"]
 
     @property
+    def calendar_day(self) -> dt.date | None:
+        """The day of its calendar event: the day, or the original day of a postponement without a new date
+        (then the event is TENTATIVE, so subscribers see the postponement instead of losing the event)."""
+        return self.day or (self.original_day if self.status == "postponed" else None)
+
+    @property
     def timed(self) -> bool:
         return self.meta["start"] is not None
 
@@ -176,8 +182,9 @@ class Schedule:
         return [lec for lec in self.upcoming if lec.status != "cancelled" and lec.day is not None][: n + extra]
 
     @property
-    def dated(self) -> list[Lecture]:
-        return [lec for lec in self.all if lec.day is not None]
+    def in_calendar(self) -> list[Lecture]:
+        """The lectures with a calendar event (every one with a day, see :attr:`Lecture.calendar_day`)."""
+        return [lec for lec in self.all if lec.calendar_day is not None]
 
 
 def _problem_unless_invalid(record: Record, problems: Problems, fld: str, depends: set, message: str, fix: str):
@@ -206,7 +213,8 @@ def _check(record: Record, problems: Problems) -> None:
                                 "add 'status: postponed', or remove new_date")
     if new_date is not None and status == "postponed":
         if date is None:
-            _problem_unless_invalid(record, problems, "new_date", {"date"}, "a postponed lecture needs its original date",
+            _problem_unless_invalid(record, problems, "new_date", {"date"},
+                                    "a postponed lecture needs its original date",
                                     "add 'date:' with the day it was first announced for")
         elif new_date <= date:
             problems.add(record.rel, record.line_of("new_date"), "new_date",
@@ -244,8 +252,8 @@ def build_schedule(content: Content, model, problems: Problems, now: dt.datetime
             continue
         if slug in RESERVED_SLUGS or slug in slugs:
             owner = slugs[slug].record.rel if slug in slugs else "the lecture calendar"
-            problems.add(record.rel, record.line_of("slug"), "slug", f"the URL /lectures/{slug}/ is already used by {owner}",
-                         "set another 'slug:' or rename the file")
+            problems.add(record.rel, record.line_of("slug"), "slug",
+                         f"the URL /lectures/{slug}/ is already used by {owner}", "set another 'slug:' or rename the file")
             continue
         lec = Lecture(record, slug, meta, tz)
         if meta["host"]:
@@ -331,13 +339,14 @@ def event_for(lec: Lecture, lang: str, strings: dict, page_url: str) -> icalenda
     event.add("dtstamp", lec.dtstamp)
     if meta["updated"]:
         event.add("last-modified", lec.dtstamp)
+    day = lec.calendar_day
     if lec.timed:
-        event.add("dtstart", lec.starts_at)
-        if lec.end_time is not None:
-            event.add("dtend", lec.end_time)
+        event.add("dtstart", dt.datetime.combine(day, meta["start"], tzinfo=lec.tz))
+        if meta["end"] is not None:
+            event.add("dtend", dt.datetime.combine(day, meta["end"], tzinfo=lec.tz))
     else:  # the day is fixed, the time is not: an all-day event
-        event.add("dtstart", lec.day)
-        event.add("dtend", lec.day + dt.timedelta(days=1))
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
     title = _loc(meta, "title", lang)
     prefix = {"cancelled": strings["ics_prefix_cancelled"], "postponed": strings["ics_prefix_postponed"]}
     event.add("summary", prefix.get(lec.status, "") + title)
@@ -385,7 +394,7 @@ def calendar_for(lectures: list[Lecture], tz_name: str, lang: str, strings: dict
     cal.add("x-wr-timezone", tz_name)
     cal.add("refresh-interval", dt.timedelta(days=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "P1D")
-    years = [lec.day.year for lec in lectures] or [2021]
+    years = [lec.calendar_day.year for lec in lectures] or [2021]
     cal.add_component(icalendar.Timezone.from_tzid(tz_name, first_date=dt.date(min(years), 1, 1),
                                                    last_date=dt.date(max(years) + 2, 1, 1)))
     for lec in lectures:
@@ -394,7 +403,7 @@ def calendar_for(lectures: list[Lecture], tz_name: str, lang: str, strings: dict
 
 
 def make_files(site, renderer) -> list[tuple[str, bytes]]:
-    """``lectures/lectures.ics`` and ``lectures/<slug>.ics`` for every dated lecture, in both languages."""
+    """``lectures/lectures.ics`` and ``lectures/<slug>.ics`` for every lecture with a day, in both languages."""
     schedule = site.model.schedule
     if schedule is None:
         return []
@@ -406,7 +415,7 @@ def make_files(site, renderer) -> list[tuple[str, bytes]]:
         def page_url(lec, lang=lang):
             return renderer.urls.absolute(lec.route, lang)
 
-        dated = schedule.dated
+        dated = schedule.in_calendar
         prefix = urls.LANG_PREFIX[lang]
         out.append((prefix + urls.lectures_ics(),
                     calendar_for(dated, tz_name, lang, strings, page_url, strings["lectures_calendar_name"])))

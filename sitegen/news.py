@@ -110,8 +110,8 @@ def build_news(content: Content, problems: Problems, drafts: bool = False) -> li
             continue
         if slug in RESERVED_SLUGS or slug in slugs:
             owner = slugs[slug].record.rel if slug in slugs else "the news listing pages"
-            problems.add(record.rel, record.line_of("slug"), "slug", f"the URL /news/{slug}/ is already used by {owner}",
-                         "set another 'slug:' or rename the file")
+            problems.add(record.rel, record.line_of("slug"), "slug",
+                         f"the URL /news/{slug}/ is already used by {owner}", "set another 'slug:' or rename the file")
             continue
         slugs[slug] = NewsItem(record, slug, meta)
         items.append(slugs[slug])

@@ -3,7 +3,7 @@ the .ics files — read back with icalendar and with an independent line parser 
 
 The fixture is tests/sites/minimal/ with tests/sites/lectures/ on top (config ``now: 2021-09-01 12:00``):
 a-past (20 Aug), b-soon (10 Sep), c-cancelled (24 Sep), d-postponed (27 Aug → 17 Sep), e-tba (no date),
-f-all-day (8 Oct, no time).
+f-all-day (8 Oct, no time), g-postponed-tba (30 Aug, postponed without a new date).
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def test_split_at_the_configured_now(site, monkeypatch):
     assert model.now == dt.datetime(2021, 9, 1, 12, 0, tzinfo=SHANGHAI)
     schedule = model.schedule
     # Soonest first; the postponed lecture counts at its new date; no date (to be announced) last.
-    assert slugs(schedule.upcoming) == ["b-soon", "d-postponed", "c-cancelled", "f-all-day", "e-tba"]
+    assert slugs(schedule.upcoming) == ["b-soon", "d-postponed", "c-cancelled", "f-all-day", "e-tba",
+                                        "g-postponed-tba"]
     assert slugs(schedule.past) == ["a-past"]
     assert [(month, slugs(lecs)) for month, lecs in schedule.past_by_month] == [(dt.date(2021, 8, 1), ["a-past"])]
     # The home page shows the next two that will take place (not the cancelled one).
@@ -103,7 +104,7 @@ def test_all_day_lecture_is_past_after_its_day(site, monkeypatch):
     assert "f-all-day" in slugs(load(site).model.schedule.upcoming)
     monkeypatch.setenv("SITEGEN_NOW", "2021-10-09")
     schedule = load(site).model.schedule
-    assert slugs(schedule.upcoming) == ["e-tba"]
+    assert slugs(schedule.upcoming) == ["e-tba", "g-postponed-tba"]
     assert slugs(schedule.past) == ["f-all-day", "c-cancelled", "d-postponed", "b-soon", "a-past"]
 
 
@@ -148,7 +149,7 @@ def test_schedule_page_lists_upcoming_then_past_by_month(built):
     html = (built / "lectures/index.html").read_text(encoding="utf-8")
     upcoming, past = html.split('data-past', 1)
     order = [m for m in re.findall(r'href="/lectures/([a-z-]+)/"', upcoming)]
-    assert order == ["b-soon", "d-postponed", "c-cancelled", "f-all-day", "e-tba"]
+    assert order == ["b-soon", "d-postponed", "c-cancelled", "f-all-day", "e-tba", "g-postponed-tba"]
     assert re.findall(r'href="/lectures/([a-z-]+)/"', past.split("</main>")[0]) == ["a-past"]
     assert '<h3 id="month-2021-08">2021年8月</h3>' in past
     # Times in Beijing time with the zone named; the original date of a postponed lecture struck out.
@@ -186,8 +187,8 @@ def test_lecture_page(built):
 def test_home_shows_next_two_lectures_and_latest_news(built):
     home = (built / "index.html").read_text(encoding="utf-8")
     teaser = home.split("data-lecture-teaser", 1)[1].split("</ol>", 1)[0]
-    items = re.findall(r'<li class="lecture-item[^"]*"[^>]*?( hidden)?>\s*<p class="lecture-when">.*?href="/lectures/([a-z-]+)/"',
-                       teaser, re.S)
+    items = re.findall(r'<li class="lecture-item[^"]*"[^>]*?( hidden)?>\s*<p class="lecture-when">'
+                       r'.*?href="/lectures/([a-z-]+)/"', teaser, re.S)
     assert [(slug, bool(hidden)) for hidden, slug in items] == [
         ("b-soon", False), ("d-postponed", False), ("f-all-day", True)]
     assert home.index('href="/news/2021-08-item-5/"') < home.index('href="/news/2021-07-item-4/"')
@@ -249,7 +250,8 @@ def test_feed_parses_with_icalendar(built):
     assert str(cal["VERSION"]) == "2.0" and cal["PRODID"]
     assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Asia/Shanghai"]
     events = {str(e["URL"]).rsplit("/", 2)[-2]: e for e in cal.walk("VEVENT")}
-    assert sorted(events) == ["a-past", "b-soon", "c-cancelled", "d-postponed", "f-all-day"]  # e-tba has no date
+    # e-tba has no date; g-postponed-tba keeps its original day, TENTATIVE until a new date is set.
+    assert sorted(events) == ["a-past", "b-soon", "c-cancelled", "d-postponed", "f-all-day", "g-postponed-tba"]
     soon = events["b-soon"]
     # 19:30 Beijing time is 11:30 UTC.
     assert soon.DTSTART == dt.datetime(2021, 9, 10, 19, 30, tzinfo=SHANGHAI)
@@ -259,7 +261,11 @@ def test_feed_parses_with_icalendar(built):
     assert "https://example.org/join/b" in str(soon["DESCRIPTION"])
     assert str(soon["URL"]) == "http://127.0.0.1:8000/lectures/b-soon/"
     assert str(events["c-cancelled"]["STATUS"]) == "CANCELLED"
-    assert {str(e["STATUS"]) for name, e in events.items() if name != "c-cancelled"} == {"CONFIRMED"}
+    assert str(events["g-postponed-tba"]["STATUS"]) == "TENTATIVE"
+    assert events["g-postponed-tba"].DTSTART == dt.datetime(2021, 8, 30, 19, 30, tzinfo=SHANGHAI)
+    assert str(events["g-postponed-tba"]["SUMMARY"]) == "【延期】延期待定的讲座"
+    assert {str(e["STATUS"]) for name, e in events.items() if name not in ("c-cancelled", "g-postponed-tba")} \
+        == {"CONFIRMED"}
     assert events["d-postponed"].DTSTART == dt.datetime(2021, 9, 17, 19, 30, tzinfo=SHANGHAI)
     assert events["f-all-day"].DTSTART == dt.date(2021, 10, 8)
     # DTSTAMP comes from the record (updated: 2021-08-25, midnight Beijing time), not from the build clock.
@@ -271,7 +277,7 @@ def test_feed_parses_with_icalendar(built):
 
 def test_feed_independent_check_against_the_records(built):
     events = independent_events((built / "lectures/lectures.ics").read_bytes())
-    assert len(events) == 5
+    assert len(events) == 6
     uids = [e["UID"][1] for e in events]
     assert len(set(uids)) == len(uids)
     for event in events:
@@ -280,7 +286,9 @@ def test_feed_independent_check_against_the_records(built):
         day = meta.get("new_date") or meta["date"]
         start = aware_start(*event["DTSTART"])
         assert event["DTSTAMP"][1].endswith("Z")
-        assert event["STATUS"][1] == ("CANCELLED" if meta.get("status") == "cancelled" else "CONFIRMED")
+        status = meta.get("status")
+        assert event["STATUS"][1] == {"cancelled": "CANCELLED", "postponed": "CONFIRMED" if "new_date" in meta
+                                      else "TENTATIVE"}.get(status, "CONFIRMED")
         if "start" not in meta:
             assert start == day
             continue
@@ -294,7 +302,7 @@ def test_feed_independent_check_against_the_records(built):
 
 def test_per_lecture_calendar_has_the_same_event(built):
     feed = {e["URL"][1]: e for e in independent_events((built / "lectures/lectures.ics").read_bytes())}
-    for slug in ("a-past", "b-soon", "c-cancelled", "d-postponed", "f-all-day"):
+    for slug in ("a-past", "b-soon", "c-cancelled", "d-postponed", "f-all-day", "g-postponed-tba"):
         one = icalendar.Calendar.from_ical((built / f"lectures/{slug}.ics").read_bytes())
         [event] = one.walk("VEVENT")
         url = f"http://127.0.0.1:8000/lectures/{slug}/"

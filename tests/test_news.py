@@ -197,7 +197,8 @@ def test_the_validator_catches_broken_feeds():
     good = (b'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x:1</id><title>t</title>'
             b'<updated>2021-01-01T00:00:00Z</updated><link rel="self" href="https://e.org/f.xml"/>'
             b'<author><name>a</name></author><entry><id>urn:x:2</id><title>e</title>'
-            b'<updated>2021-01-01T00:00:00Z</updated><link href="https://e.org/e/"/><summary>s</summary></entry></feed>')
+            b'<updated>2021-01-01T00:00:00Z</updated><link href="https://e.org/e/"/><summary>s</summary>'
+            b'</entry></feed>')
     assert atom_problems(good) == []
     assert atom_problems(good.replace(b"urn:x:2", b"urn:x:1")) == ["ids are not unique"]
     assert atom_problems(good.replace(b'href="https://e.org/e/"', b'href="/e/"')) == [
