@@ -19,6 +19,7 @@ body. Dates and times are written in the site time zone (config ``timezone``, As
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html.parser
 import re
 import uuid
@@ -382,6 +383,13 @@ def event_for(lec: Lecture, lang: str, strings: dict, page_url: str) -> icalenda
     return event
 
 
+@functools.lru_cache(maxsize=16)
+def _vtimezone(tz_name: str, first_year: int, last_year: int):
+    """The VTIMEZONE of the site zone (computing its transitions is slow: once per build, not per file)."""
+    return icalendar.Timezone.from_tzid(tz_name, first_date=dt.date(first_year, 1, 1),
+                                        last_date=dt.date(last_year, 1, 1))
+
+
 def calendar_for(lectures: list[Lecture], tz_name: str, lang: str, strings: dict, page_url, name: str) -> bytes:
     """A VCALENDAR with one VEVENT per lecture and the VTIMEZONE of the site zone."""
     cal = icalendar.Calendar()
@@ -395,8 +403,7 @@ def calendar_for(lectures: list[Lecture], tz_name: str, lang: str, strings: dict
     cal.add("refresh-interval", dt.timedelta(days=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "P1D")
     years = [lec.calendar_day.year for lec in lectures] or [2021]
-    cal.add_component(icalendar.Timezone.from_tzid(tz_name, first_date=dt.date(min(years), 1, 1),
-                                                   last_date=dt.date(max(years) + 2, 1, 1)))
+    cal.add_component(_vtimezone(tz_name, min(years), max(years) + 2))
     for lec in lectures:
         cal.add_component(event_for(lec, lang, strings, page_url(lec)))
     return cal.to_ical()
