@@ -85,7 +85,7 @@ def test_browse_the_site_under_a_sub_path_without_a_single_failed_request(page, 
     assert log.bad() == [], "\n".join(log.bad())
 
 
-def test_every_sitemap_entry_and_image_answers_200_under_the_sub_path(page, hosted):
+def test_every_sitemap_entry_asset_feed_and_image_answers_200_under_the_sub_path(page, hosted):
     base, out = hosted
     robots = page.request.get(base + "robots.txt")
     assert robots.status == 200 and f"Sitemap: {base}sitemap.xml" in robots.text()
@@ -94,10 +94,22 @@ def test_every_sitemap_entry_and_image_answers_200_under_the_sub_path(page, host
     locs = re.findall(r"<loc>([^<]+)</loc>", sitemap.text())
     assert len(locs) > 100 and all(loc.startswith(base) for loc in locs)
     bad = [f"{r.status} {loc}" for loc in locs if (r := page.request.get(loc)).status != 200]
+    # Every file the pages point at that is not a page: CSS, JS, images, og:image, feeds, calendars, data.
+    files = set()
     for html in out.rglob("*.html"):
-        for src in re.findall(r'<meta property="og:image" content="([^"]+)"', html.read_text(encoding="utf-8")):
-            if (r := page.request.get(src)).status != 200:
-                bad.append(f"{r.status} {src} (og:image)")
+        text = html.read_text(encoding="utf-8")
+        for ref in re.findall(r'(?:href|src|content)="([^"#?]+)', text):
+            url = base + ref[len(PREFIX):] if ref.startswith(PREFIX) else ref
+            if url.startswith(base) and not url.endswith("/"):
+                files.add(url)
+        assert not re.search(r'(?:href|src)="/(?!imac/dual-top10/)', text), f"{html}: a root link outside the prefix"
+    assert any(u.endswith(".css") for u in files) and any(u.endswith(".png") for u in files)
+    assert any(u.endswith("feed.xml") for u in files) and any(u.endswith(".ics") for u in files)
+    bad += [f"{r.status} {url}" for url in sorted(files) if (r := page.request.get(url)).status != 200]
+    # Feeds carry absolute links: under the base URL too.
+    feed = page.request.get(base + "feed.xml").text()
+    links = re.findall(r'<link[^>]* href="([^"]+)"', feed)
+    assert links and all(link.startswith(base) for link in links), links[:5]
     assert bad == [], "\n".join(bad[:20])
 
 
