@@ -102,7 +102,10 @@
     }
     var excerpt = document.createElement("p");
     excerpt.className = "search-excerpt";
-    excerpt.innerHTML = data.excerpt.replace(ZWSP, "");  // Pagefind escapes the text; only <mark> is markup
+    // Pagefind escapes the page text, so <mark> is the only markup; the characters of a Chinese match are
+    // marked one by one, and become one mark again here.
+    excerpt.innerHTML = data.excerpt.replace(ZWSP, "").replace(/<\/mark>(\s*)<mark>/g, "$1")
+      .replace(/(\s+)<\/mark>/g, "</mark>$1");
     item.appendChild(excerpt);
     return item;
   }
@@ -145,7 +148,10 @@
   readAddress();
   import(text.bundle).then(function (module) {
     pagefind = module;
-    return pagefind.options({ baseUrl: text.base }).then(function () { return pagefind.init(); });
+    // Excerpts are counted in indexed words, and every Chinese character is one.
+    var excerptLength = /^zh/i.test(document.documentElement.lang) ? 60 : 30;
+    return pagefind.options({ baseUrl: text.base, excerptLength: excerptLength })
+      .then(function () { return pagefind.init(); });
   }).then(function () {
     form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 250); });
