@@ -92,6 +92,7 @@ def available() -> bool:
 
 def index(folder: Path, binary: Path | None = None) -> SearchReport:
     """Index the built site in ``folder`` into ``folder/pagefind/``."""
+    folder = folder.resolve()
     binary = binary or find_binary()
     if binary is None:
         return SearchReport(False, warnings=[(
@@ -103,7 +104,11 @@ def index(folder: Path, binary: Path | None = None) -> SearchReport:
     started = time.perf_counter()
     documents = folder / DOCUMENTS
     try:
-        write_documents(folder, documents)
+        if not write_documents(folder, documents):
+            return SearchReport(False, warnings=[(
+                "no page has searchable parts (data-pagefind-body), so no search index was written",
+                "add advances, lectures or news; a theme of your own marks the searchable parts of its templates "
+                "with data-pagefind-body")])
         log = _run(binary, documents, bundle)
     finally:
         shutil.rmtree(documents, ignore_errors=True)
@@ -167,6 +172,7 @@ def split_cjk(text: str) -> str:
 def write_documents(folder: Path, documents: Path) -> int:
     """Copy every page that has indexed parts (``data-pagefind-body``) with its text split per CJK character."""
     count = 0
+    documents.mkdir(parents=True, exist_ok=True)
     for page in sorted(folder.rglob("*.html")):
         rel = page.relative_to(folder)
         if rel.parts[0] == DOCUMENTS:

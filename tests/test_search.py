@@ -179,3 +179,10 @@ def test_an_incremental_build_gives_the_index_of_a_full_build(minimal_site, tmp_
     fresh = tmp_path / "fresh"
     assert run(["build", "--output", str(fresh)], minimal_site).returncode == 0
     assert digest(minimal_site / "output" / "pagefind") == digest(fresh / "pagefind")
+
+
+def test_a_site_without_searchable_pages_gets_no_index_and_a_warning(tmp_path):
+    (tmp_path / "index.html").write_text('<html lang="zh-CN"><body><p>首页</p></body></html>', encoding="utf-8")
+    report = search.index(tmp_path)
+    assert not report.available and "no page has searchable parts" in report.warnings[0][0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
