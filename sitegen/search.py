@@ -1,24 +1,27 @@
 """The search stage: a static Pagefind index of the staged output, one index per language.
 
-:func:`index` runs after every page is written into the staging folder and before the folder is
-swapped in, so a published site and its index always match. Pagefind (PyPI ``pagefind[extended]``;
-only the extended build segments Chinese words) reads the built HTML:
+:func:`post_write` (a ``site.POST_WRITE`` hook) runs after every page is written into the staging
+folder and before the folder is swapped in, so a published site and its index always match.
+Pagefind (PyPI ``pagefind[extended]``) reads copies of the built pages:
 
-* only elements marked ``data-pagefind-body`` are indexed — an advance's title, summary,
-  organisations, keywords and body; lecture and news pages mark their ``<main>`` — so navigation,
-  related-advance lists and UI strings never match a query;
-* ``data-pagefind-filter`` values (``type``, ``year``, ``list``, ``category``) drive the search page's
-  filters;
+* only elements marked ``data-pagefind-body`` are indexed — an advance's header (title, English
+  title, summary), organisations, keywords and body; a lecture's title, summary, speakers, host,
+  keywords and abstract; a news item's title, summary and body — and ``data-pagefind-ignore`` leaves
+  out badges and notices, so navigation, related-advance lists and UI strings never match a query;
+  the Chinese fallback body of an English page is not indexed either;
+* hidden ``data-pagefind-filter`` values (``type``, ``year``, ``list``, top-level ``category``; see
+  templates/_search.html) drive the search page's filters;
 * pages are split by ``<html lang>``: ``zh-cn`` for the Chinese site, ``en`` for ``/en/``; the search
-  page of each language loads its own index.
+  page of each language loads its own index;
+* Chinese is indexed one character per entry and queried as exact phrases (see below).
 
 The bundle lives at the site root (:func:`sitegen.urls.search_bundle`) for both languages.
 Pagefind writes its filter and metadata files in hash-map order; :func:`canonicalise` sorts them
-and renames them by content so that two builds stay byte-identical.
+and names them by content so that two builds stay byte-identical.
 
-Without a Pagefind binary the build still succeeds: :func:`index` returns a report whose
-``warning`` says so, and the search page (planned with ``available=False``) tells visitors that
-search is unavailable.
+Without a Pagefind binary the build still succeeds: :func:`index` returns a report with a warning
+(printed by ``sitegen build``), and the search page (planned with ``search_available=False``) tells
+visitors that search is unavailable.
 """
 
 from __future__ import annotations
@@ -58,13 +61,6 @@ class SearchReport:
     bytes: int = 0
     seconds: float = 0.0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (problem, fix)
-
-    def describe(self) -> str:
-        if not self.available:
-            return ""
-        langs = ", ".join(f"{count} {lang}" for lang, count in sorted(self.languages.items()))
-        return (f"Search index: {langs} pages, {self.files} files, {self.bytes / 1024:.0f} KB "
-                f"in {self.seconds:.2f} s")
 
 
 def find_binary() -> Path | None:
