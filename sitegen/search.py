@@ -157,12 +157,13 @@ DOCUMENTS = ".pagefind-documents"  # inside the staging folder while indexing, r
 ZWSP = "\u200b"
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=\\S)|(?<=\\S)(?=[{_CJK}])")
+_HAS_CJK = re.compile(f"[{_CJK}]")
 _TEXT = re.compile(r">([^<]+)<")  # text between tags; Jinja escapes every < and > inside attributes
 
 
 def split_cjk(text: str) -> str:
     """``工业机器人 5G工厂`` → ``工|业|机|器|人 5G|工|厂`` with ``|`` being U+200B."""
-    return _BOUNDARY.sub(ZWSP, text)
+    return _BOUNDARY.sub(ZWSP, text) if _HAS_CJK.search(text) else text
 
 
 def write_documents(folder: Path, documents: Path) -> int:
