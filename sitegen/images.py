@@ -9,6 +9,8 @@ language versions of the page and its Open Graph tag refer to it.
 
 from __future__ import annotations
 
+import re
+import struct
 from pathlib import Path
 from posixpath import normpath
 
@@ -50,7 +52,83 @@ def check_images(model: Model, content_dir: Path, problems: Problems) -> dict[st
                          "add the file or correct the path (it is relative to this file's folder)")
         else:
             found[adv.image_route] = target
+            adv.image_size = image_size(target)
     return found
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels from the file's header (PNG, GIF, JPEG, WebP, SVG), or None.
+
+    Written into ``<img width height>`` so the page does not jump when the image arrives.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return None
+    try:
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if head[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", head[6:10])
+        if head[:2] == b"\xff\xd8":
+            return _jpeg_size(path)
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return _webp_size(head)
+        if path.suffix.lower() == ".svg":
+            return _svg_size(head.decode("utf-8", "replace"))
+    except (struct.error, ValueError):
+        return None
+    return None
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(path: Path) -> tuple[int, int] | None:
+    data = path.read_bytes()
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            return width, height
+        i += 2 + length
+    return None
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8 ":
+        width, height = struct.unpack("<HH", head[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L":
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
+    return None
+
+
+def _svg_size(text: str) -> tuple[int, int] | None:
+    tag = re.search(r"<svg\b[^>]*>", text)
+    if not tag:
+        return None
+    attrs = dict(re.findall(r'\s([a-zA-Z:-]+)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
+    number = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*$")
+    w, h = number.match(attrs.get("width", "")), number.match(attrs.get("height", ""))
+    if w and h:
+        return round(float(w.group(1))), round(float(h.group(1)))
+    box = attrs.get("viewBox", "").replace(",", " ").split()
+    if len(box) == 4:
+        return round(float(box[2])), round(float(box[3]))
+    return None
 
 
 def make_files(site, renderer) -> list[tuple[str, bytes]]:

@@ -72,6 +72,7 @@ class Advance:
     position: int = 0  # 1-based place in its list (the rank when ranked)
     other_list: "Advance | None" = None
     related: list["Advance"] = field(default_factory=list)  # see sitegen/related.py
+    image_size: tuple[int, int] | None = None  # (width, height) of image:, when known (sitegen/images.py)
     html: str = ""
     html_en: str | None = None
     toc: list = field(default_factory=list)

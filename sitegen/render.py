@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +179,9 @@ def sources(items) -> frozenset:
         out.add(item.record.rel)
         if item.record.rel_en:
             out.add(item.record.rel_en)
+        image = getattr(item, "meta", {}).get("image")
+        if isinstance(image, str) and image:  # its width and height are written into the page (sitegen/images.py)
+            out.add(posixpath.normpath(posixpath.join(posixpath.dirname(item.record.rel), image)))
     return frozenset(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import shutil
 import subprocess
 import sys
@@ -46,8 +47,8 @@ def test_image_is_copied_beside_its_page_and_shown_in_both_languages(tmp_path):
     zh = (out / "advances/2021/adaptive-five-axis-machining/index.html").read_text(encoding="utf-8")
     en = (out / "en/advances/2021/adaptive-five-axis-machining/index.html").read_text(encoding="utf-8")
     src = "/sub/advances/2021/adaptive-five-axis-machining/five-axis.svg"
-    assert f'<img src="{src}" alt="五轴加工中心示意图">' in zh
-    assert f'<img src="{src}" alt="Diagram of a five-axis machining centre">' in en
+    assert f'<img src="{src}" alt="五轴加工中心示意图" width="640" height="320">' in zh
+    assert f'<img src="{src}" alt="Diagram of a five-axis machining centre" width="640" height="320">' in en
     other = (out / "advances/2021/a-sourced-advance/index.html").read_text(encoding="utf-8")
     assert "<img" not in other
 
@@ -82,3 +83,36 @@ def test_symlink_out_of_content_is_refused(tmp_path):
     result = sitegen("check", cwd=site)
     assert result.returncode == 1
     assert f"{RECORD}:{IMAGE_LINE}: image: 'images/link.png' is outside the content folder" in result.stderr
+
+
+def test_a_changed_image_updates_its_size_on_the_next_build(tmp_path):
+    site = copy_fixture(tmp_path / "site")
+    assert sitegen("build", cwd=site).returncode == 0
+    svg = site / "content/advances/2021/images/five-axis.svg"
+    svg.write_text(svg.read_text(encoding="utf-8").replace('width="640" height="320"', 'width="800" height="450"'),
+                   encoding="utf-8")
+    assert sitegen("build", cwd=site).returncode == 0
+    page = (site / "output/advances/2021/adaptive-five-axis-machining/index.html").read_text(encoding="utf-8")
+    assert 'width="800" height="450"' in page
+    assert (site / "output/advances/2021/adaptive-five-axis-machining/five-axis.svg").read_bytes() == svg.read_bytes()
+
+
+def test_image_size_is_read_from_the_file_header(tmp_path):
+    from sitegen.images import image_size
+
+    def write(name, data):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+
+    png = REPO / "content/advances/2021/images/five-axis-adaptive-machining.png"
+    assert image_size(png) == (1200, 630)
+    assert image_size(write("a.gif", b"GIF89a" + struct.pack("<HH", 33, 44) + b"\0" * 8)) == (33, 44)
+    jpeg = (b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0" + b"\0" * 9
+            + b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 480, 640) + b"\0" * 10 + b"\xff\xd9")
+    assert image_size(write("a.jpg", jpeg)) == (640, 480)
+    webp = b"RIFF" + b"\0" * 4 + b"WEBPVP8X" + b"\0" * 8 + (299).to_bytes(3, "little") + (199).to_bytes(3, "little")
+    assert image_size(write("a.webp", webp)) == (300, 200)
+    assert image_size(write("a.svg", b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 60"/>')) == (120, 60)
+    assert image_size(write("b.svg", b'<svg width="50%" height="10em"/>')) is None
+    assert image_size(write("broken.png", b"\x89PNG\r\n")) is None
