@@ -39,6 +39,7 @@ from pathlib import Path
 
 from . import urls
 from .errors import SitegenError
+from .parallel import map_items
 
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable Pagefind's own Python wrapper honours
 INSTALL_HINT = "pip install 'pagefind[extended]'"
@@ -158,7 +159,6 @@ ZWSP = "\u200b"
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=\\S)|(?<=\\S)(?=[{_CJK}])")
 _HAS_CJK = re.compile(f"[{_CJK}]")
-_TEXT = re.compile(r">([^<]+)<")  # text between tags; Jinja escapes every < and > inside attributes
 
 
 def split_cjk(text: str) -> str:
@@ -166,22 +166,26 @@ def split_cjk(text: str) -> str:
     return _BOUNDARY.sub(ZWSP, text) if _HAS_CJK.search(text) else text
 
 
+# The same split applied to a whole page in one pass (in C): a boundary counts only where the text
+# that follows reaches a "<" before any ">", i.e. outside tags, so attribute values (filters) stay intact.
+_PAGE_BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=[^\\s<>])(?=[^<>]*<)|(?<=[^\\s<>])(?=[{_CJK}])(?=[^<>]*<)")
+
+
 def write_documents(folder: Path, documents: Path) -> int:
     """Copy every page that has indexed parts (``data-pagefind-body``) with its text split per CJK character."""
-    count = 0
     documents.mkdir(parents=True, exist_ok=True)
-    for page in sorted(folder.rglob("*.html")):
-        rel = page.relative_to(folder)
-        if rel.parts[0] == DOCUMENTS:
-            continue
+    pages = [p for p in sorted(folder.rglob("*.html")) if p.relative_to(folder).parts[0] != DOCUMENTS]
+
+    def copy(page: Path) -> int:
         html = page.read_text(encoding="utf-8")
         if "data-pagefind-body" not in html:
-            continue
-        target = documents / rel
+            return 0
+        target = documents / page.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(_TEXT.sub(lambda m: ">" + split_cjk(m.group(1)) + "<", html), encoding="utf-8")
-        count += 1
-    return count
+        target.write_text(_PAGE_BOUNDARY.sub(ZWSP, html), encoding="utf-8")
+        return 1
+
+    return sum(map_items(copy, pages))
 
 
 # --- byte-identical output --------------------------------------------------------------------------
