@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,12 @@ def index(folder: Path, binary: Path | None = None) -> SearchReport:
     if bundle.exists():
         raise SearchError(f"{urls.search_bundle()}: the search index folder already exists in {folder}")
     started = time.perf_counter()
-    documents = folder / DOCUMENTS
+    # The indexing copies are temporary: keep them in memory-backed /dev/shm where there is one (creating
+    # and deleting thousands of small files on disk costs more than indexing them).
+    shm = Path("/dev/shm")
+    scratch = Path(tempfile.mkdtemp(prefix="sitegen-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK)
+                                    else None))
+    documents = scratch / DOCUMENTS
     try:
         if not write_documents(folder, documents):
             return SearchReport(False, warnings=[(
@@ -108,7 +114,7 @@ def index(folder: Path, binary: Path | None = None) -> SearchReport:
                 "with data-pagefind-body")])
         log = _run(binary, documents, bundle)
     finally:
-        shutil.rmtree(documents, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     warnings = []
     if "(Extended)" not in log:
         warnings.append(("this is not Pagefind's extended build, which sitegen's Chinese search is made and "
@@ -176,16 +182,21 @@ def write_documents(folder: Path, documents: Path) -> int:
     documents.mkdir(parents=True, exist_ok=True)
     pages = [p for p in sorted(folder.rglob("*.html")) if p.relative_to(folder).parts[0] != DOCUMENTS]
 
-    def copy(page: Path) -> int:
+    def split(page: Path) -> str | None:
         html = page.read_text(encoding="utf-8")
-        if "data-pagefind-body" not in html:
-            return 0
+        return _PAGE_BOUNDARY.sub(ZWSP, html) if "data-pagefind-body" in html else None
+
+    # Split on all cores, write in one process in sorted order: Pagefind numbers pages in the order the
+    # file system lists them, so the files must be created in the same order every time.
+    count = 0
+    for page, text in zip(pages, map_items(split, pages)):
+        if text is None:
+            continue
         target = documents / page.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(_PAGE_BOUNDARY.sub(ZWSP, html), encoding="utf-8")
-        return 1
-
-    return sum(map_items(copy, pages))
+        target.write_text(text, encoding="utf-8")
+        count += 1
+    return count
 
 
 # --- byte-identical output --------------------------------------------------------------------------
