@@ -132,6 +132,9 @@ def make_server(preview: Preview, output: Path):
 def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool = False) -> int:
     from .config import load_config
 
+    # The preview lives at the root of this server, whatever sub-path the public base_url has.
+    shown = f"[{host}]" if ":" in host else host
+    overrides = {**overrides, "base_url": f"http://{shown}:{port}/"}
     config = load_config(config_path, Problems(), overrides)
     if host not in LOOPBACK:
         print(f"warning: serving on {host} makes the preview reachable from other machines", file=sys.stderr)
