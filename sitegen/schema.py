@@ -29,10 +29,11 @@ def describe(value: Any) -> str:
         return "nothing (an empty value)"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()} (YAML reads yes/no/on/off/true/false as booleans)"
+    written = getattr(value, "source", "")  # yamlio.YAMLInt/YAMLFloat: 010, 19:30, 1.10 as the editor wrote it
     if isinstance(value, int):
-        return f"the number {value}"
+        return f"{written} (which YAML reads as the number {value})" if written else f"the number {value}"
     if isinstance(value, float):
-        return f"the number {value:g}"
+        return f"{written} (which YAML reads as the number {value:g})" if written else f"the number {value:g}"
     if isinstance(value, (dt.date, dt.datetime)):
         return f"the date {value.isoformat()}"
     if isinstance(value, str):
@@ -66,7 +67,8 @@ class Text(Kind):
             if isinstance(value, bool):
                 raise Invalid(f"expected text, got {describe(value)}",
                               'put the word in quotes, e.g. "no" or "on", so it stays text')
-            raise Invalid(f"expected text, got {describe(value)}", f'put it in quotes: "{value}"')
+            written = getattr(value, "source", "") or value
+            raise Invalid(f"expected text, got {describe(value)}", f'put it in quotes: "{written}"')
         value = value.strip()
         if not value:
             raise Invalid("is empty", "write a value or remove the field")
@@ -147,10 +149,37 @@ class Date(Kind):
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise Invalid(f"expected a date, got {describe(value)}", "write it as YYYY-MM-DD, e.g. 2021-04-15")
+        raise _odd_date(value)
 
     def json(self):
         return {"type": "string", "format": "date"}
+
+
+_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+
+
+def _odd_date(value: Any) -> Invalid:
+    """The error for a value that is not a YYYY-MM-DD date, with the fix spelled out when it is clear."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    got = f"expected a date, got {describe(value)}"
+    generic = "write it as YYYY-MM-DD, e.g. 2021-04-15"
+    match = _YMD.match(text) or (re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text) if isinstance(value, int) else None)
+    rest = text[match.end():].strip() if match else ""
+    if match and (not rest or re.fullmatch(r"(?:T|\s)?\d{1,2}:\d{2}(?::\d{2})?.*", rest)):
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            fixed = dt.date(year, month, day)
+        except ValueError as exc:
+            return Invalid(f"{got}, which is not a day of the calendar ({exc})",
+                           "check the month and the day (YYYY-MM-DD)")
+        if rest:
+            return Invalid(got, f"this field takes the day only, as YYYY-MM-DD: write {fixed.isoformat()}")
+        return Invalid(got, f"write it as {fixed.isoformat()} (YYYY-MM-DD: hyphens, two-digit month and day)")
+    if _DMY.fullmatch(text):
+        return Invalid(got, "write it year first as YYYY-MM-DD (01.09.2021 could be 1 September or 9 January), "
+                            "e.g. 2021-09-01")
+    return Invalid(got, generic)
 
 
 @dataclass(frozen=True)

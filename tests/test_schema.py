@@ -243,8 +243,8 @@ def test_required_field_given_empty_points_at_its_line():
 
 def test_nested_errors_name_the_path_and_line():
     _, errors = validate("year: 2021\nrelease:\n  event: e\n  date: 2021-13-01\n", ct.YEAR)
-    assert errors == ["f.yaml:4: release.date: expected a date, got the text '2021-13-01' — write it as "
-                      "YYYY-MM-DD, e.g. 2021-04-15"]
+    assert errors == ["f.yaml:4: release.date: expected a date, got the text '2021-13-01', which is not a day of "
+                      "the calendar (month must be in 1..12) — check the month and the day (YYYY-MM-DD)"]
 
 
 def test_validate_not_a_mapping():
@@ -346,3 +346,38 @@ def test_json_schema_accepts_what_validate_accepts():
     jsonschema.validate(load_yaml(text), ct.ADVANCE.json_schema())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**load_yaml(text), "rank": 11}, ct.ADVANCE.json_schema())
+
+
+@pytest.mark.parametrize("value, message, fix", [
+    ("2021/9/1", "expected a date, got the text '2021/9/1'", "write it as 2021-09-01 (YYYY-MM-DD: hyphens, "
+                                                              "two-digit month and day)"),
+    ("2021-9-1", "expected a date, got the text '2021-9-1'", "write it as 2021-09-01 (YYYY-MM-DD: hyphens, "
+                                                              "two-digit month and day)"),
+    ("2021年9月1日", "expected a date, got the text '2021年9月1日'", "write it as 2021-09-01 (YYYY-MM-DD: hyphens, "
+                                                                   "two-digit month and day)"),
+    (20210901, "expected a date, got the number 20210901", "write it as 2021-09-01 (YYYY-MM-DD: hyphens, "
+                                                           "two-digit month and day)"),
+    ("2021-09-01 19:30", "expected a date, got the text '2021-09-01 19:30'",
+     "this field takes the day only, as YYYY-MM-DD: write 2021-09-01"),
+    ("01.09.2021", "expected a date, got the text '01.09.2021'",
+     "write it year first as YYYY-MM-DD (01.09.2021 could be 1 September or 9 January), e.g. 2021-09-01"),
+    ("2021-02-29", "expected a date, got the text '2021-02-29', which is not a day of the calendar "
+                   "(day is out of range for month)", "check the month and the day (YYYY-MM-DD)"),
+    ("2021/13/01", "expected a date, got the text '2021/13/01', which is not a day of the calendar "
+                   "(month must be in 1..12)", "check the month and the day (YYYY-MM-DD)"),
+    ("Sept 1, 2021", "expected a date, got the text 'Sept 1, 2021'", "write it as YYYY-MM-DD, e.g. 2021-04-15"),
+    (True, "expected a date, got the boolean true", "write it as YYYY-MM-DD, e.g. 2021-04-15"),
+])
+def test_odd_date_formats_get_a_clear_fix(value, message, fix):
+    """Issue 9: dates the way people write them are refused with the exact ISO spelling to use."""
+    exc = invalid(Date(), value)
+    assert exc.message.startswith(message) and exc.fix == fix
+
+
+def test_numbers_are_quoted_as_written():
+    from sitegen.yamlio import load_yaml
+
+    data = load_yaml("a: 010\nb: 19:30\nc: 1.10\n")
+    fixes = [invalid(Text(), data[key]) for key in "abc"]
+    assert [e.fix for e in fixes] == ['put it in quotes: "010"', 'put it in quotes: "19:30"', 'put it in quotes: "1.10"']
+    assert fixes[1].message == "expected text, got 19:30 (which YAML reads as the number 1170)"

@@ -262,3 +262,145 @@ def test_fence_with_trailing_spaces_and_no_body():
 def test_later_fences_belong_to_the_body():
     fm = split_front_matter("---\ntitle: x\n---\nabove\n---\nbelow\n")
     assert fm.body == "above\n---\nbelow\n"
+
+
+# --- hostile and broken input (issue 9) ---------------------------------------------------------
+
+def run_child(code: str, stdin: str = "") -> dict:
+    """Run ``code`` in a fresh interpreter (a crash there cannot take the test run down); it prints JSON."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True, cwd=repo,
+                          timeout=300)
+    assert done.returncode == 0, f"exit status {done.returncode} (a negative status is a signal):\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+CHILD_LOAD = """
+import json, resource, sys, time, tracemalloc
+limit = 1 << 30  # a hard ceiling: an expanded bomb would need far more and die with MemoryError
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from sitegen.yamlio import YAMLProblem, load_yaml
+text = sys.stdin.read()
+tracemalloc.start()
+cpu = time.process_time()
+try:
+    load_yaml(text, line_offset=1)
+    out = {"loaded": True}
+except YAMLProblem as exc:
+    out = {"loaded": False, "line": exc.line, "field": exc.field, "message": exc.message, "fix": exc.fix}
+out["cpu"] = time.process_time() - cpu
+out["peak"] = tracemalloc.get_traced_memory()[1]
+out["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps(out))
+"""
+
+
+def billion_laughs(mapping: bool = False) -> str:
+    """Ten levels of ten aliases: 10^9 strings if anything expanded it."""
+    def node(items):
+        if mapping:
+            return "{" + ", ".join(f"k{i}: {item}" for i, item in enumerate(items)) + "}"
+        return "[" + ", ".join(items) + "]"
+
+    lines = ["a: &a " + node(['"lol"'] * 10)]
+    for prev, cur in zip("abcdefghi", "bcdefghij"):
+        lines.append(f"{cur}: &{cur} " + node([f"*{prev}"] * 10))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text", [
+    billion_laughs(),
+    billion_laughs(mapping=True),
+    "a: &a [lol, lol]\nb: &b {x: *a, y: *a}\nc: {x: *b, y: *b}\n",
+], ids=["lists", "mappings", "mixed"])
+def test_billion_laughs_is_refused_quickly_with_bounded_memory(text):
+    out = run_child(CHILD_LOAD, text)
+    assert out["loaded"] is False
+    assert out["message"] == "anchors and aliases (&name / *name) are not allowed"
+    assert out["fix"] == "write the value out in full" and out["line"] == 3  # file line of 'b:' (offset 1)
+    # Generous bounds: the refusal comes at the first alias, before anything is expanded (measured:
+    # about 1 ms of CPU and a few KB). CPU time, not wall-clock time, so a busy machine does not matter.
+    assert out["cpu"] < 2.0, out
+    assert out["peak"] < 5 * 1024 * 1024, out
+    assert out["maxrss_kib"] < 512 * 1024, out
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ("{a: ", "}"), ("[{a: ", "}]")])
+def test_very_deep_nesting_is_refused_without_crashing(opening, closing):
+    """PyYAML's C composer recurses once per level: 100,000 levels used to kill the interpreter (SIGSEGV)."""
+    depth = 100_000
+    out = run_child(CHILD_LOAD, "x: 1\ny: " + opening * depth + "1" + closing * depth + "\n")
+    assert out["loaded"] is False and out["message"] == "nesting deeper than 50 levels"
+    assert out["line"] == 3 and out["cpu"] < 2.0, out
+
+
+def test_nesting_at_the_limit_loads():
+    assert load_yaml("a: " + "[" * 49 + "]" * 49 + "\n") is not None
+
+
+@pytest.mark.parametrize("text, field, shown", [
+    ('title: "red \\x1b[31m text"\n', "title", "U+001B (ESC)"),
+    ('title: "a\\0b"\n', "title", "U+0000 (NUL)"),
+    ('list: [ok, "\\x85"]\n', "list", "U+0085"),
+    ('"key\\x07": 1\n', "", "U+0007"),
+    ('title: "x\\ry"\n', "title", "U+000D"),
+])
+def test_control_characters_written_as_escapes_are_refused(text, field, shown):
+    exc = problem("a: 1\n" + text)
+    assert exc.line == 2 and exc.field == field
+    assert exc.message == f"contains the control character {shown}"
+
+
+def test_tabs_and_line_breaks_in_values_are_fine():
+    assert load_yaml('a: "x\\ty"\nb: |\n  one\n  two\n') == {"a": "x\ty", "b": "one\ntwo\n"}
+
+
+@pytest.mark.parametrize("raw, line, shown", [
+    (b"---\ntitle: t\n---\n\nWord line break\x0bhere\n", 5, "U+000B (a line break copied from Word)"),
+    (b"a: 1\nb: \x1b[31m\n", 2, "U+001B (ESC)"),
+    ("a: 中文\nb: x\u0085y\n".encode(), 2, "U+0085"),
+    (b"\x0c\na: 1\n", 1, "U+000C (a page break)"),
+])
+def test_read_text_refuses_control_characters(tmp_path, raw, line, shown):
+    path = tmp_path / "a.md"
+    path.write_bytes(raw)
+    with pytest.raises(ReadProblem) as info:
+        read_text(path)
+    assert (info.value.line, info.value.message) == (line, f"contains the control character {shown}")
+
+
+def test_character_yaml_does_not_allow_is_reported_on_its_line():
+    # The C parser counts bytes, not characters: the Chinese text before it must not shift the line.
+    exc = problem("a: 中文中文中文中文中文中文中文中文\nb: 中文\nc: x\uffff\n", offset=1)
+    assert exc.line == 4 and exc.message == "contains the character U+FFFF, which YAML does not allow"
+
+
+def test_numbers_remember_how_they_were_written():
+    data = load_yaml("a: 010\nb: 19:30\nc: 1_000\nd: 1.10\ne: 10\nf: 1.5\ng: 1e3\n")
+    assert data == {"a": 10, "b": 1170, "c": 1000, "d": 1.1, "e": 10, "f": 1.5, "g": "1e3"}
+    assert [getattr(data[k], "source", None) for k in "abcdef"] == ["010", "19:30", "1_000", "1.10", None, None]
+    assert type(data["e"]) is int and type(data["f"]) is float  # plain numbers stay plain
+
+
+def test_a_large_file_loads_whole(tmp_path):
+    """A 6 MB body (every line kept, the line numbers right) is read in one linear pass."""
+    from sitegen import contenttypes as ct
+    from sitegen.content import parse_markdown
+    from sitegen.errors import Problems
+
+    paragraph = "五轴数控机床在航空结构件加工中实现了热误差实时补偿，精度提升 42%。\r\n\r\n"
+    body = "## 背景与意义\r\n\r\n" + paragraph * (6 * 1024 * 1024 // len(paragraph.encode()))
+    path = tmp_path / "world-big.md"
+    path.write_bytes(("\ufeff---\r\ntitle: 大文件\r\nyear: 2021\r\nlist: world\r\norganizations: [Example AG]\r\n"
+                      "demo: true\r\n---\r\n" + body).encode("utf-8"))
+    assert path.stat().st_size > 6 * 1024 * 1024
+    problems = Problems()
+    record = parse_markdown(path, "content/advances/2021/world-big.md", "advance", ct.ADVANCE, problems)
+    assert problems.items == []
+    assert record.body == body.replace("\r\n", "\n") and record.body_line == 8
+    assert record.meta["title"] == "大文件"
