@@ -40,6 +40,9 @@ class Term:
     extra: dict = field(default_factory=dict)
     source: str = ""  # the data file it comes from
 
+    def __repr__(self) -> str:  # short: the generated repr walks the whole graph of terms and advances
+        return f"<Term {self.kind}/{self.slug}>"
+
     @property
     def route(self) -> str:
         return urls.term(self.kind, self.slug)
@@ -83,6 +86,9 @@ class Advance:
             return self.__dict__["meta"][name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __repr__(self) -> str:  # short: the generated repr walks prev/next/related/terms recursively
+        return f"<Advance {self.record.rel}>"
 
     @property
     def route(self) -> str:
