@@ -1,6 +1,6 @@
 """Regenerate the README screenshots: build the bundled site, serve it, shoot pages at 1280 and 375 px.
 
-Usage: python .ci/screenshots.py   (writes docs/screenshots/*.png)
+Usage: python .ci/screenshots.py [PAGE …]   (writes docs/screenshots/<page>-<width>.png; all pages by default)
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ PAGES = {
     "home": "/",
     "dual-view": "/years/2021/",
     "advance": "/advances/2021/adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools/",
+    "stats": "/stats/",
 }
+# On a phone, start these pages at an anchor so the shot shows what matters (the first chart).
+PHONE_ANCHORS = {"stats": "#stats-categories"}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -30,7 +33,12 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    """Shoot every page of PAGES, or only those named on the command line (e.g. ``stats``)."""
+    unknown = set(names) - set(PAGES)
+    if unknown:
+        print(f"unknown page(s): {', '.join(sorted(unknown))}; choose from {', '.join(PAGES)}", file=sys.stderr)
+        return 2
     out_dir = REPO / "docs" / "screenshots"
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -45,7 +53,9 @@ def main() -> int:
             for width, height in ((1280, 900), (375, 812)):
                 page = browser.new_page(viewport={"width": width, "height": height})
                 for name, path in PAGES.items():
-                    page.goto(base + path)
+                    if names and name not in names:
+                        continue
+                    page.goto(base + path + (PHONE_ANCHORS.get(name, "") if width < 600 else ""))
                     page.screenshot(path=out_dir / f"{name}-{width}.png")
                 page.close()
             browser.close()
@@ -55,4 +65,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

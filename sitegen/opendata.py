@@ -4,8 +4,8 @@ The JSON holds one object per advance with every front-matter field (``null`` wh
 empty), the advance's page URLs in both languages and the names of its categories, industries and
 nominating society. Its JSON Schema is generated from the front-matter schema in
 :mod:`sitegen.contenttypes` by :func:`data_schema`, published beside the data as
-``data/advances.schema.json`` and kept in the repository as ``docs/schemas/advances-data.schema.json``
-(regenerate it with ``python -m sitegen.opendata > docs/schemas/advances-data.schema.json``; a test
+``data/advances.schema.json`` and kept in the repository as ``docs/open-data/advances.schema.json``
+(regenerate it with ``python -m sitegen.opendata > docs/open-data/advances.schema.json``; a test
 fails when the two differ).
 
 The CSV has the same rows, one column per field; lists are joined with ``"; "``, links are written as
@@ -30,7 +30,7 @@ from .model import Advance, Term
 
 SCHEMA_VERSION = 1
 JSON_FILE, CSV_FILE, SCHEMA_FILE = "advances.json", "advances.csv", "advances.schema.json"
-REPO_SCHEMA = "docs/schemas/advances-data.schema.json"
+REPO_SCHEMA = "docs/open-data/advances.schema.json"
 LIST_SEPARATOR = "; "
 SOURCE_PARTS = ("url", "publisher", "date", "note")
 

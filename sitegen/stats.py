@@ -214,7 +214,7 @@ def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> 
 
 def stacked_columns(chart_id: str, chart: CategoryChart, labels: list[str], title: str, desc: str) -> Markup:
     """Vertical stacked bars: one column per year, one segment per series (first series at the bottom)."""
-    width, height = 440, 300
+    width, height = 380, 280
     left, right, top, bottom = 34, 8, 26, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     stacks = chart.stack_totals
@@ -258,7 +258,7 @@ def hbars(chart_id: str, rows: list[Row], loc: Loc, value: Callable[[Row], str],
           list_names: list[str]) -> Markup:
     """Horizontal bars, one per row, each split into the World and China counts; the label sits above
     its bar so long names never need truncating."""
-    width, row_h, top = 440, 46, 8
+    width, row_h, top = 420, 46, 8
     label_w = 96  # room for the value label at the end of the longest bar
     height = top + row_h * len(rows) + 4
     biggest = max((r.total for r in rows), default=0) or 1
