@@ -186,3 +186,11 @@ def test_term_kinds_have_index_pages_in_both_languages(site):
         for prefix in ("", "en/"):
             assert (site / "output" / prefix / kind / "index.html").is_file()
     assert LISTS == ("world", "china")
+
+
+@pytest.mark.parametrize("route, text", [("industries/food", "该行业暂无入选科技进展。"),
+                                         ("societies/csa", "该学会推荐的科技进展暂未入选。"),
+                                         ("en/industries/food", "No selected advances in this industry yet.")])
+def test_empty_industry_and_society_pages_say_so_in_their_own_words(site, route, text):
+    html = (site / "output" / route / "index.html").read_text(encoding="utf-8")
+    assert f'<p class="empty">{text}</p>' in html and 'class="advance-item"' not in html
