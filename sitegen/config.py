@@ -8,8 +8,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import Problems, UsageError
-from .schema import Choice, DateTime, Field, Int, Schema, Text, Url
+from .schema import Choice, DateTime, Field, Int, ListOf, Schema, Text, Url
 from .yamlio import ReadProblem, YAMLProblem, load_yaml, read_text
+
+# Hosts whose https:// players a Markdown body may embed with <iframe> (the big video sites in China and
+# abroad, each only its embeddable player host). Any other iframe is removed by the sanitiser.
+VIDEO_HOSTS = ["player.bilibili.com", "player.vimeo.com", "player.youku.com", "v.qq.com",
+               "www.youtube-nocookie.com", "www.youtube.com"]
+HOST = Text(max_len=253, pattern=r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+",
+            pattern_hint="a host name in lower case, without https:// or a path, e.g. player.bilibili.com")
 
 CONFIG = Schema("sitegen config.yaml", (
     Field("title", Text(max_len=200), required=True, doc="site title, Chinese"),
@@ -27,6 +34,8 @@ CONFIG = Schema("sitegen config.yaml", (
     Field("cache_dir", Text(max_len=200), default=".sitegen-cache",
           doc="folder for the build cache (rendered Markdown), relative to config.yaml; safe to delete"),
     Field("news_per_page", Int(1, 100), default=10, doc="news items per listing page"),
+    Field("video_hosts", ListOf(HOST), default=VIDEO_HOSTS,
+          doc="hosts whose https:// video players Markdown bodies may embed with <iframe>; [] allows none"),
     Field("now", DateTime(), doc="the build's now for upcoming/past lectures: YYYY-MM-DD or \"YYYY-MM-DD HH:MM\" "
           "in the site time zone; pin it for reproducible builds (SITEGEN_NOW overrides it; default: the clock)"),
 ), doc="The site configuration, config.yaml")

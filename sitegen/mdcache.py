@@ -1,8 +1,9 @@
 """A persistent cache of rendered Markdown, keyed by the body's content hash.
 
 The cache file lives in the project's cache folder (``cache_dir`` in config.yaml, default
-``.sitegen-cache``). Its version covers the Markdown/nh3 versions and the renderer's own source, so a
-change to the extensions or the sanitiser rules invalidates it. A missing or unreadable cache is
+``.sitegen-cache``). Its version covers the Markdown/nh3 versions, the renderer's own source and the
+allowed video hosts (``video_hosts`` in config.yaml), so a change to the extensions or the sanitiser
+rules invalidates it. A missing or unreadable cache is
 simply rebuilt; it never changes what is rendered.
 """
 
@@ -19,12 +20,13 @@ import nh3
 from . import markdown as md_stage
 from .parallel import map_items
 
-_renderer: md_stage.MarkdownRenderer | None = None
+_renderers: dict[tuple, md_stage.MarkdownRenderer] = {}
 
 
-def version() -> str:
+def version(video_hosts=()) -> str:
     source = Path(md_stage.__file__).read_bytes()
-    text = f"{md_lib.__version__}|{getattr(nh3, '__version__', '')}|".encode() + source
+    hosts = ",".join(sorted(h.lower() for h in video_hosts))
+    text = f"{md_lib.__version__}|{getattr(nh3, '__version__', '')}|{hosts}|".encode() + source
     return hashlib.sha256(text).hexdigest()[:16]
 
 
@@ -32,16 +34,17 @@ def key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _render(text: str) -> md_stage.Rendered:
-    global _renderer
-    if _renderer is None:
-        _renderer = md_stage.MarkdownRenderer()
-    return _renderer.render(text)
+def _render(text: str, video_hosts: tuple = ()) -> md_stage.Rendered:
+    renderer = _renderers.get(video_hosts)
+    if renderer is None:
+        renderer = _renderers[video_hosts] = md_stage.MarkdownRenderer(video_hosts)
+    return renderer.render(text)
 
 
 class MarkdownCache:
-    def __init__(self, folder: Path | None):
-        self.path = folder / f"markdown-{version()}.pickle" if folder else None
+    def __init__(self, folder: Path | None, video_hosts=()):
+        self.video_hosts = tuple(sorted(video_hosts))
+        self.path = folder / f"markdown-{version(self.video_hosts)}.pickle" if folder else None
         self.entries: dict[str, md_stage.Rendered] = {}
         self.used: set[str] = set()
         self.dirty = False
@@ -57,7 +60,8 @@ class MarkdownCache:
         keys = [key(t) for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.entries}.items())
         if missing:
-            done = map_items(_render, [t for _, t in missing])
+            hosts = self.video_hosts
+            done = map_items(lambda text: _render(text, hosts), [t for _, t in missing])
             self.entries.update((k, r) for (k, _), r in zip(missing, done))
             self.dirty = True
         self.used.update(keys)
@@ -68,8 +72,8 @@ class MarkdownCache:
         if not self.path or (not self.dirty and len(self.used) == len(self.entries)):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.parent.glob("markdown-*.pickle"):
-            if stale != self.path:
+        for stale in [*self.path.parent.glob("markdown-*.pickle"), *self.path.parent.glob("markdown-*.tmp-*")]:
+            if stale != self.path:  # other versions, and temporary files of a run that was killed
                 stale.unlink(missing_ok=True)
         keep = {k: v for k, v in self.entries.items() if k in self.used}
         tmp = self.path.with_suffix(f".tmp-{os.getpid()}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import incremental
 from . import render as render_stage
 from . import images, sitemap
+from . import markdown as markdown_stage
 from . import opendata
 from . import lectures, news
 from . import search
@@ -68,18 +69,16 @@ def documents(model: Model) -> list:
 def render_markdown(site: Site) -> None:
     """Convert every body to sanitised HTML (cached, on all cores); warn where raw HTML was changed."""
     items = documents(site.model)
-    cache = MarkdownCache(site.config.cache_path)
+    cache = MarkdownCache(site.config.cache_path, site.config.video_hosts)
     texts = [item.record.body for item in items]
     english = [item for item in items if item.record.body_en is not None]
     done = cache.render_all(texts + [item.record.body_en for item in english])
     for item, result in zip(items, done):
         item.html, item.toc = result.html, result.toc
-        if result.altered:
-            site.problems.add(item.record.rel, item.record.body_line, "body",
-                              "raw HTML was changed by the sanitiser (scripts, event handlers or unsafe tags removed)",
-                              "use Markdown instead of raw HTML", warning=True)
+        markdown_stage.report(site.problems, item.record.rel, item.record.body_line, result)
     for item, result in zip(english, done[len(items):]):
         item.html_en, item.toc_en = result.html, result.toc
+        markdown_stage.report(site.problems, item.record.rel_en, 1, result)
     try:
         cache.save()
     except OSError:
