@@ -17,6 +17,7 @@ from posixpath import normpath
 from . import urls
 from .errors import Problems
 from .model import Model
+from .svgcheck import svg_problem
 
 IMAGE_TYPES = (".avif", ".gif", ".jpeg", ".jpg", ".png", ".svg", ".webp")
 
@@ -39,21 +40,56 @@ def check_images(model: Model, content_dir: Path, problems: Problems) -> dict[st
                          "put the image beside the record, e.g. images/photo.png for "
                          f"{Path(record.rel).parent.as_posix()}/images/photo.png")
             continue
-        target = (record.path.parent / name).resolve()
-        if content_dir not in target.parents:
+        unsafe = _name_problem(name)
+        try:
+            target = (record.path.parent / name).resolve() if not unsafe else None
+        except (OSError, RuntimeError):  # a symbolic link loop, a name the file system refuses
+            unsafe = "cannot be resolved to a file (a symbolic link loop?)", \
+                "make the link point at a real file inside content/, or copy the image there"
+        if unsafe:
+            problems.add(record.rel, line, "image", f"{name[:80]!r} {unsafe[0]}", unsafe[1])
+        elif content_dir not in target.parents:
             problems.add(record.rel, line, "image", f"{name!r} is outside the content folder",
                          "copy the image into content/, e.g. beside the record in an images/ folder")
         elif target.suffix.lower() not in IMAGE_TYPES:
             problems.add(record.rel, line, "image", f"{name!r} is not an image file browsers show",
                          "use one of " + ", ".join(IMAGE_TYPES))
-        elif not target.is_file():
+        elif not _is_file(target):
             problems.add(record.rel, line, "image", f"{name!r} does not exist "
                          f"(looked for {normpath(Path(record.rel).parent.as_posix() + '/' + name)})",
                          "add the file or correct the path (it is relative to this file's folder)")
+        elif target.suffix.lower() == ".svg" and svg_problem(target):
+            problems.add(record.rel, line, "image", f"{name!r} {svg_problem(target)}; an SVG is served as a page "
+                         "of the site, so it may not contain scripts, event handlers or links out",
+                         "export the drawing again as plain SVG, or use PNG")
         else:
             found[adv.image_route] = target
             adv.image_size = image_size(target)
     return found
+
+
+# Names Windows gives to devices, whatever the extension: writing "nul.png" there writes nowhere.
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
+MAX_NAME_BYTES = 200  # per file or folder name: room for the writer's temporary name within 255 bytes
+
+
+def _name_problem(name: str) -> tuple[str, str] | None:
+    """(problem, fix) when an ``image:`` path cannot be used on every system, before the file system is asked."""
+    for part in name.split("/"):
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            return (f"has a file or folder name longer than {MAX_NAME_BYTES} bytes",
+                    "rename the file with a short name, e.g. images/photo.png")
+        if _RESERVED.fullmatch(part) or part.endswith((" ", ".")) and part not in (".", ".."):
+            return (f"uses the name {part!r}, which Windows reserves or cannot store",
+                    "rename the file, e.g. images/photo.png")
+    return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

@@ -116,3 +116,101 @@ def test_image_size_is_read_from_the_file_header(tmp_path):
     assert image_size(write("a.svg", b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 60"/>')) == (120, 60)
     assert image_size(write("b.svg", b'<svg width="50%" height="10em"/>')) is None
     assert image_size(write("broken.png", b"\x89PNG\r\n")) is None
+
+
+# --- hostile paths and files (issue 9) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("value, message", [
+    ('"images/a\\0.png"', "contains the control character U+0000 (NUL)"),
+    ('"C:\\\\images\\\\a.png"', "'C:\\\\images\\\\a.png' is not a path relative to this file's folder"),
+    ("C:a.png", "'C:a.png' is not a path relative to this file's folder"),
+    ('"\\\\\\\\server\\\\share\\\\a.png"', "is not a path relative to this file's folder"),
+    ("~/a.png", "'~/a.png' is not a path relative to this file's folder"),
+    ("file:///etc/passwd", "is not a path relative to this file's folder"),
+    ("images/../../../../../../../../etc/passwd.png", "is outside the content folder"),
+    ("../../../config.yaml", "is outside the content folder"),
+    ("images/" + "a" * 201 + ".png", "has a file or folder name longer than 200 bytes"),
+    ("images/nul.png", "uses the name 'nul.png', which Windows reserves or cannot store"),
+    ("images/COM1.svg", "uses the name 'COM1.svg', which Windows reserves or cannot store"),
+    ("images/..", "'images/..' is not an image file browsers show"),
+])
+def test_hostile_image_paths_are_errors_with_file_and_line(tmp_path, value, message):
+    site = copy_fixture(tmp_path / "site")
+    set_image(site, value)
+    result = sitegen("check", cwd=site)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert f"{RECORD}:{IMAGE_LINE}: image: " in result.stderr and message in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_symlink_loop_and_link_to_a_folder_outside_are_errors(tmp_path):
+    site = copy_fixture(tmp_path / "site")
+    images = site / "content/advances/2021/images"
+    (images / "loop-a.png").symlink_to(images / "loop-b.png")
+    (images / "loop-b.png").symlink_to(images / "loop-a.png")
+    set_image(site, "images/loop-a.png")
+    result = sitegen("check", cwd=site)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{RECORD}:{IMAGE_LINE}: image: 'images/loop-a.png' cannot be resolved to a file" in result.stderr
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (images / "dir").symlink_to(outside, target_is_directory=True)
+    set_image(site, "images/dir/secret.png")
+    result = sitegen("check", cwd=site)
+    assert f"{RECORD}:{IMAGE_LINE}: image: 'images/dir/secret.png' is outside the content folder" in result.stderr
+
+
+ACTIVE_SVG = [
+    ('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "contains a <script> element"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><SCRIPT xmlns="http://www.w3.org/2000/svg">x</SCRIPT></svg>',
+     "contains a <script> element"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "contains an event handler (onload= on <svg>)"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><rect onClick="alert(1)"/></svg>', "event handler (onclick= on <rect>)"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><a x:href="javascript:alert(1)">'
+     '<text>t</text></a></svg>', "links to 'javascript:alert(1)'"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><a href=" JAVASCRIPT:alert(1)"><text>t</text></a></svg>', "links to"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><image href="https://tracker.example/p.png"/></svg>', "links to"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><div xmlns="http://www.w3.org/1999/xhtml">x</div>'
+     '</foreignObject></svg>', "contains a <foreignobject> element"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><a href="#x"><set attributeName="href" to="javascript:alert(1)"/>'
+     '</a></svg>', "animates an attribute to a script URL"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://evil.example/x.css);</style></svg>',
+     "loads another file from its <style>"),
+    ('<!DOCTYPE svg [<!ENTITY a "lol">]><svg xmlns="http://www.w3.org/2000/svg"><text>&a;</text></svg>',
+     "declares a DOCTYPE or entities"),
+    ("<html><script>alert(1)</script></html>", "is not an SVG image (its root element is <html>)"),
+    ("<svg><rect></svg>", "is not a well-formed SVG file"),
+]
+
+
+@pytest.mark.parametrize("svg, message", ACTIVE_SVG)
+def test_svg_with_active_content_is_refused(tmp_path, svg, message):
+    from sitegen.svgcheck import svg_problem
+
+    path = tmp_path / "x.svg"
+    path.write_text(svg, encoding="utf-8")
+    assert message in (svg_problem(path) or ""), svg_problem(path)
+
+
+def test_plain_svg_drawings_pass(tmp_path):
+    from sitegen.svgcheck import svg_problem
+
+    assert svg_problem(FIXTURE / "content/advances/2021/images/five-axis.svg") is None
+    path = tmp_path / "inkscape.svg"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!-- Created with a drawing program -->\n'
+                    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+                    'viewBox="0 0 10 10"><defs><linearGradient id="g"/></defs><style>.a{fill:url(#g)}</style>'
+                    '<rect class="a" width="10" height="10"/><use xlink:href="#g"/></svg>', encoding="utf-8")
+    assert svg_problem(path) is None
+
+
+def test_svg_image_with_a_script_fails_the_build_with_file_and_line(tmp_path):
+    site = copy_fixture(tmp_path / "site")
+    svg = site / "content/advances/2021/images/five-axis.svg"
+    svg.write_text(svg.read_text(encoding="utf-8").replace("</svg>", "<script>alert(document.domain)</script></svg>"),
+                   encoding="utf-8")
+    result = sitegen("build", cwd=site)
+    assert result.returncode == 1 and not (site / "output").exists()
+    assert (f"{RECORD}:{IMAGE_LINE}: image: 'images/five-axis.svg' contains a <script> element; an SVG is served "
+            "as a page of the site") in result.stderr
