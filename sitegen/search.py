@@ -33,13 +33,13 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import urls
 from .errors import SitegenError
+from .write import scratch_folder
 from .parallel import map_items
 
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable Pagefind's own Python wrapper honours
@@ -103,8 +103,8 @@ def index(folder: Path, binary: Path | None = None) -> SearchReport:
     # The indexing copies are temporary: keep them in memory-backed /dev/shm where there is one (creating
     # and deleting thousands of small files on disk costs more than indexing them).
     shm = Path("/dev/shm")
-    scratch = Path(tempfile.mkdtemp(prefix="sitegen-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK)
-                                    else None))
+    # Named after this process, so that the next build removes the copies of a build that was killed.
+    scratch = scratch_folder("sitegen-search-", shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
     documents = scratch / DOCUMENTS
     try:
         if not write_documents(folder, documents):

@@ -5,31 +5,76 @@ an interrupted build are removed by the next one. An incremental build starts it
 hard links to the previous output, so unchanged pages cost no copying and keep their mtimes; a
 changed page replaces its link, never the shared file. ``LiveOutput`` is the preview server's variant:
 it replaces changed files in the served folder one by one, each atomically.
+
+Crash safety (issue 9), at every moment of a build killed with SIGKILL:
+
+* before the swap, ``output/`` is the previous build, untouched (the staging folder shares its files'
+  inodes at most, and every write makes a new inode);
+* the swap is one ``renameat2(RENAME_EXCHANGE)`` on Linux: ``output/`` is the old tree or the new
+  one, never missing. Elsewhere (or on a file system without it) it is two renames; a kill between
+  them leaves the old tree as ``.output.old-…``, which the next build puts back before anything else;
+* folders left behind (``.output.staging-<pid>-…``, ``.output.old-<pid>-…``) are removed by the next
+  build, unless the process that made them is still running (a concurrent build).
+
+Test hooks (environment variables read by this module only): ``SITEGEN_TEST_PAUSE_AFTER=N`` makes the
+writer stop for good after its N-th file (per process: rendering workers count their own files);
+``SITEGEN_TEST_PAUSE_AT=swap`` stops between the two halves of the swap;
+``SITEGEN_TEST_NO_EXCHANGE=1`` uses the two renames even where the atomic exchange exists. A pause prints
+``sitegen: test pause …`` on stderr first, so a test knows when to kill the build.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
+import uuid
 from pathlib import Path
+
+from .errors import SitegenError
+
+PAUSE_AFTER = "SITEGEN_TEST_PAUSE_AFTER"
+PAUSE_AT = "SITEGEN_TEST_PAUSE_AT"
+NO_EXCHANGE = "SITEGEN_TEST_NO_EXCHANGE"
+_written = 0  # files written by this process (for PAUSE_AFTER)
+
+
+class UnsafeOutputPath(SitegenError, ValueError):
+    """A path that would be written outside the output folder (refused, never written)."""
+
+
+def test_pause(reason: str) -> None:
+    """Stop this process for good (a test kills it); see the module's docstring."""
+    print(f"sitegen: test pause {reason} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(3600)
 
 
 class _Writer:
     dir: Path
 
     def path(self, rel: str) -> Path:
+        if "\x00" in rel or os.path.isabs(rel) or (os.name == "nt" and ":" in rel):
+            raise UnsafeOutputPath(f"{rel!r} would be written outside the output folder")
         target = (self.dir / rel).resolve()
         if self.dir.resolve() not in target.parents:
-            raise ValueError(f"{rel!r} would be written outside the output folder")
+            raise UnsafeOutputPath(f"{rel!r} would be written outside the output folder")
         return target
 
     def write(self, rel: str, data: bytes) -> None:
+        global _written
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, target)  # a new inode: a hard-linked previous output is never modified
+        _written += 1
+        if os.environ.get(PAUSE_AFTER) == str(_written):
+            test_pause(f"after {_written} files written into {self.dir.name}")
 
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, source.read_bytes())
@@ -39,7 +84,7 @@ class _Writer:
         removed = []
         for path in sorted(self.dir.rglob("*"), reverse=True):
             rel = path.relative_to(self.dir).as_posix()
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():  # a link is removed like a file, never followed
                 if not any(path.iterdir()):
                     path.rmdir()
             elif rel not in keep and not rel.startswith(keep_dirs):
@@ -54,8 +99,11 @@ class Staging(_Writer):
     def __init__(self, output: Path, reuse: bool = False):
         self.output = output
         self.reuse = reuse
-        self.dir = output.parent / f".{output.name}.staging-{os.getpid()}"
-        self.old = output.parent / f".{output.name}.old-{os.getpid()}"
+        # Unique per build, not only per process: a process that builds twice (the Python API, tests)
+        # must not meet the previous build's folder while it is still being deleted in the background.
+        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.dir = output.parent / f".{output.name}.staging-{tag}"
+        self.old = output.parent / f".{output.name}.old-{tag}"
 
     def __enter__(self) -> "Staging":
         clean_stale(self.output)
@@ -69,8 +117,18 @@ class Staging(_Writer):
         if exc_type is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             return
-        if self.output.exists():
-            os.rename(self.output, self.old)
+        if not self.output.exists():
+            os.rename(self.dir, self.output)
+            return
+        if exchange(self.dir, self.output):
+            # output/ is the new tree, the staging name holds the old one.
+            if os.environ.get(PAUSE_AT) == "swap":
+                test_pause("after swapping the new output in (the old tree is in the staging folder)")
+            remove_in_background(self.dir)
+            return
+        os.rename(self.output, self.old)
+        if os.environ.get(PAUSE_AT) == "swap":
+            test_pause("between the two renames of the swap (output/ is missing until the next build)")
         os.rename(self.dir, self.output)
         remove_in_background(self.old)
 
@@ -89,6 +147,25 @@ class LiveOutput(_Writer):
         return None
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where that is
+    not available (another system, an old kernel or C library, a file system without it)."""
+    if not sys.platform.startswith("linux") or os.environ.get(NO_EXCHANGE):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
 def remove_in_background(folder: Path) -> None:
     """Delete a replaced output tree without making the caller wait (deleting 20,000 files takes
     seconds); anything left behind is removed by the next build's :func:`clean_stale`."""
@@ -101,16 +178,54 @@ def remove_in_background(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _pid(tag: str) -> int | None:
+    """The process id at the start of ``<pid>-<random>`` (or a bare ``<pid>`` from older versions)."""
+    head = tag.split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _running(pid: int | None) -> bool:
+    """Whether another process with this id runs (never true of this process: its own leftovers are stale)."""
+    if pid is None or pid == os.getpid() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
 def clean_stale(output: Path) -> None:
-    """Remove staging/old folders left by builds that were interrupted."""
+    """Remove staging/old folders left by builds that were interrupted (and put a lost output back)."""
     parent = output.parent
     if not parent.is_dir():
         return
+    staging, old = f".{output.name}.staging-", f".{output.name}.old-"
+    leftovers = [(entry, entry.name[len(prefix):]) for entry in parent.iterdir() for prefix in (staging, old)
+                 if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink()]
+    stale = [entry for entry, tag in leftovers if not _running(_pid(tag))]
     if not output.exists():
         # A kill between the two renames of a swap leaves only the old tree: put it back.
-        olds = sorted(parent.glob(f".{output.name}.old-*"))
+        olds = [entry for entry in stale if entry.name.startswith(old)]
         if olds:
-            os.rename(olds[-1], output)
-    for entry in parent.iterdir():
-        if entry.name.startswith((f".{output.name}.staging-", f".{output.name}.old-")) and entry.is_dir():
+            newest = max(olds, key=lambda entry: entry.stat().st_mtime_ns)
+            os.rename(newest, output)
+            stale.remove(newest)
+    for entry in stale:
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def scratch_folder(prefix: str, parent: Path | None = None) -> Path:
+    """A new temporary folder ``<parent>/<prefix><pid>-…`` for work that a kill may interrupt; the ones
+    of processes that no longer run (killed before they could delete theirs) are removed first."""
+    parent = Path(parent or tempfile.gettempdir())
+    for entry in parent.glob(f"{prefix}*"):
+        try:
+            mine = entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+        except (OSError, AttributeError):
+            mine = False
+        if mine and not _running(_pid(entry.name[len(prefix):])) and _pid(entry.name[len(prefix):]):
             shutil.rmtree(entry, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
