@@ -6,6 +6,9 @@
   shows them too (an error page with the live-reload script), until a fix restores the site.
 - The live-reload websocket accepts connections only from pages of this server (same origin);
   livereload's unauthenticated ``/forcereload`` endpoint is not exposed.
+- On a loopback address, requests whose ``Host`` is another name (DNS rebinding: a site re-pointing its
+  own name at 127.0.0.1) get neither pages nor the websocket; paths that are not UTF-8 or hold a NUL
+  are not found (404), like any other path outside the output folder.
 """
 
 from __future__ import annotations
@@ -65,6 +68,15 @@ class Preview:
                 "</body></html>").encode("utf-8")
 
 
+def local_request(host_header: str, bound_host: str) -> bool:
+    """Whether a request's Host names this machine's loopback address (always true when the server was
+    deliberately bound to another address)."""
+    if bound_host not in LOOPBACK:
+        return True
+    name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+    return name.strip("[]").lower() in LOOPBACK
+
+
 def make_server(preview: Preview, output: Path):
     """A livereload server that serves only ``output`` and shows build errors instead of stale pages."""
     from livereload import Server
@@ -73,8 +85,22 @@ def make_server(preview: Preview, output: Path):
     from tornado import web
 
     root = output.resolve()
+    bound = {"host": "127.0.0.1"}  # the address the server listens on (set when it starts)
 
     class SiteHandler(web.StaticFileHandler):
+        def prepare(self):
+            if not local_request(self.request.host, bound["host"]):
+                raise web.HTTPError(403)  # DNS rebinding: another site's name pointed at this machine
+
+        def decode_argument(self, value, name=None):
+            try:
+                decoded = super().decode_argument(value, name)
+            except web.HTTPError:  # not UTF-8 (e.g. the overlong %c0%ae for '.'): no such file
+                raise web.HTTPError(404) from None
+            if "\x00" in decoded:
+                raise web.HTTPError(404)
+            return decoded
+
         def set_extra_headers(self, path):
             self.set_header("Cache-Control", "no-store")
 
@@ -101,13 +127,20 @@ def make_server(preview: Preview, output: Path):
             return super().write_error(status_code, **kwargs)
 
     class SameOriginLiveReload(LiveReloadHandler):
+        def prepare(self):
+            # Tornado accepts an Origin equal to the Host without asking check_origin: with DNS
+            # rebinding both name another site, so the Host itself must be this machine.
+            if not local_request(self.request.host, bound["host"]):
+                raise web.HTTPError(403)
+
         def check_origin(self, origin):
-            return urlsplit(origin).netloc == self.request.host
+            return urlsplit(origin).netloc == self.request.host and local_request(self.request.host, bound["host"])
 
     class PreviewServer(Server):
         def application(self, port, host, liveport=None, debug=None, live_css=True):
             # livereload ignores changes within 3 s of the previous reload; an editor fixing a typo
             # right after saving must see the result, so every rebuild reloads.
+            bound["host"] = host
             LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
             LiveReloadHandler.watcher = SameOriginLiveReload.watcher = self.watcher
             LiveReloadHandler.live_css = SameOriginLiveReload.live_css = live_css

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -102,3 +103,112 @@ def test_live_reload_socket_refuses_other_origins(server):
         sock.sendall(request.encode())
         reply = sock.recv(200).decode("latin-1")
     assert reply.startswith("HTTP/1.1 403"), reply
+
+
+# --- more of issue 9: traversal spelt every way, loopback only, no commands from elsewhere -------------------
+
+def raw_get(url: str, target: str) -> tuple[int, bytes]:
+    """GET a request target exactly as written (no client-side normalisation of '..' or escapes)."""
+    import http.client
+
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest("GET", target, skip_accept_encoding=True)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("target", [
+    "/../config.yaml", "/../../../../etc/passwd", "/%2e%2e/config.yaml", "/%2E%2E/config.yaml",
+    "/%2e%2e%2fconfig.yaml", "/..%2fconfig.yaml", "/..%2Fconfig.yaml", "/.%2e/config.yaml", "/%2e./config.yaml",
+    "/%252e%252e/config.yaml", "/..%5cconfig.yaml", "/..\\config.yaml", "/en/../../config.yaml",
+    "/en/%2e%2e/%2e%2e/config.yaml", "//etc/passwd", "/%2fetc%2fpasswd", "/./../config.yaml",
+    "/..%00/config.yaml", "/%c0%ae%c0%ae/config.yaml", "/escape", "/escape-dir/passwd",
+    "/content/advances/2021/world-adaptive-five-axis-cnc.md", "/.sitegen-cache/build-state.pickle",
+])
+def test_traversal_in_any_spelling_gets_the_sites_404_page(server, target):
+    project, url = server
+    output = project / "output"
+    for name, where in (("escape", "/etc/passwd"), ("escape-dir", "/etc")):
+        if not (output / name).is_symlink():
+            os.symlink(where, output / name)
+    code, body = raw_get(url, target)
+    assert code == 404, (target, code)
+    # The site's own 404 page (with the live-reload script the server injects), nothing of the file asked for.
+    body = re.sub(rb'<script>\(function\(\)\{var s=document\.createElement\("script"\).*?</script>', b"", body)
+    assert body == (output / "404.html").read_bytes()
+    assert b"root:" not in body and b"title:" not in body
+
+
+def test_the_server_listens_on_loopback_only(server):
+    _, url = server
+    port = int(url.rsplit(":", 1)[1])
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].is_file():
+        pytest.skip("no /proc/net/tcp on this system")
+    listening = []
+    for table in tables:
+        for row in table.read_text().splitlines()[1:] if table.is_file() else []:
+            local, state = row.split()[1], row.split()[3]
+            address, hexport = local.split(":")
+            if int(hexport, 16) == port and state == "0A":  # LISTEN
+                listening.append(address)
+    assert listening, "the server's socket was not found"
+    loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1 as the kernel writes them
+    assert set(listening) <= loopback, listening
+
+
+def test_livereload_takes_no_commands_over_plain_http(server):
+    _, url = server
+    for target in ("/forcereload", "/livereload?cmd=reload", "/forcereload?path=/"):
+        code, _ = raw_get(url, target)
+        assert code in (400, 404, 405), (target, code)  # no reload endpoint without the websocket handshake
+
+
+@pytest.mark.parametrize("origin", ["null", "http://127.0.0.1:1", "http://localhost.evil.example", "file://"])
+def test_live_reload_socket_refuses_lookalike_origins(server, origin):
+    _, url = server
+    host = url.removeprefix("http://")
+    with socket.create_connection(("127.0.0.1", int(host.split(":")[1])), timeout=5) as sock:
+        request = (f"GET /livereload HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                   f"Origin: {origin}\r\n\r\n")
+        sock.sendall(request.encode())
+        reply = sock.recv(200).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 403"), reply
+
+
+def test_dns_rebinding_gets_nothing(server):
+    """A page on evil.example whose name the attacker re-points at 127.0.0.1 is same-origin with itself,
+    not with the preview: its requests carry Host: evil.example and get neither pages nor the socket."""
+    project, url = server
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET / HTTP/1.1\r\nHost: evil.example:{port}\r\nConnection: close\r\n\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 404"), reply[:100]
+    assert (project / "output" / "index.html").read_bytes()[:2000] not in reply
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall((f"GET /livereload HTTP/1.1\r\nHost: evil.example:{port}\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nOrigin: http://evil.example:{port}\r\n\r\n").encode())
+        assert sock.recv(200).startswith(b"HTTP/1.1 403")
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            assert sock.recv(100).startswith(b"HTTP/1.1 200"), host
+
+
+def test_local_request_names():
+    from sitegen.serve import local_request
+
+    assert local_request("127.0.0.1:8000", "127.0.0.1") and local_request("[::1]:8000", "127.0.0.1")
+    assert local_request("LOCALHOST:8000", "127.0.0.1") and local_request("localhost", "127.0.0.1")
+    assert not local_request("evil.example:8000", "127.0.0.1") and not local_request("127.0.0.1.evil:80", "::1")
+    assert local_request("192.168.1.5:8000", "0.0.0.0")  # bound to the network on purpose (with a warning)
