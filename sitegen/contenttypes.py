@@ -6,6 +6,7 @@ from .schema import KEY, Bool, Choice, Date, Field, Int, ListOf, MapOf, Obj, One
 
 LISTS = ("world", "china")
 FIRST_YEAR = 2017
+LAST_YEAR = 9999  # years are four-digit folder and file names
 
 SOURCE = Schema("Source", (
     Field("url", Url(), required=True, doc="where the fact was published"),
@@ -25,7 +26,7 @@ SLUG = Text(max_len=80, pattern=r"[a-z0-9]+(?:-[a-z0-9]+)*",
 ADVANCE = Schema("Advance", (
     Field("title", Text(max_len=200), required=True, doc="Chinese title"),
     Field("title_en", Text(max_len=300), doc="English title; the URL slug is made from it"),
-    Field("year", Int(FIRST_YEAR, 2100), required=True, doc="selection year, equal to the folder name"),
+    Field("year", Int(FIRST_YEAR, LAST_YEAR), required=True, doc="selection year, equal to the folder name"),
     Field("list", Choice(LISTS), required=True, doc="world (the World Top-10) or china (the China Top-10)"),
     Field("rank", Int(1, 10), doc="rank 1–10, unique per year and list; omit when the list is unranked"),
     Field("order", Int(1, 999), doc="order within an unranked list"),
@@ -72,7 +73,7 @@ RELEASE = Schema("Release", (
 ))
 
 YEAR = Schema("Year", (
-    Field("year", Int(FIRST_YEAR, 2100), required=True, doc="equal to the file name"),
+    Field("year", Int(FIRST_YEAR, LAST_YEAR), required=True, doc="equal to the file name"),
     Field("release", Obj(RELEASE), doc="the release event"),
     Field("timeline", ListOf(Obj(TIMELINE_STEP)), default=[], doc="the selection steps in order"),
     Field("nominations", Int(0, 100000), doc="nominations received"),
