@@ -85,9 +85,8 @@ BODY = "\n\n".join(["## 背景与意义", *XSS, "## 创新性与引领性", "| a
                     '<iframe src="https://www.youtube.com/embed/demo" title="视频"></iframe>'])
 
 
-@pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory, make_site):
-    root = make_site(tmp_path_factory.mktemp("xss"), "minimal", "lectures")
+def write_hostile_content(root: Path) -> None:
+    """Turn a copy of the minimal site with lectures and news into the hostile site."""
     texts, urls = itertools.cycle(PAYLOADS), itertools.cycle(URL_PAYLOADS)
     content = root / "content"
 
@@ -130,6 +129,11 @@ def hostile_site(tmp_path_factory, make_site):
                            if f.name in ("title", "title_en", "description", "description_en")}}
     (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory, make_site):
+    root = make_site(tmp_path_factory.mktemp("xss"), "minimal", "lectures")
+    write_hostile_content(root)
     loaded = site_mod.load(root / "config.yaml")
     result = site_mod.build(loaded, incremental_build=False)
     return root, result
