@@ -58,7 +58,9 @@ class Renderer:
                                 asset=self.asset, term_kinds=TERM_KINDS,
                                 memo_get=self._memo.get, memo_set=self._memo_set)
         self.env.globals["file_url"] = lambda route: self.urls.asset(route)  # language-neutral files (data/…)
-        self.env.filters.update(date=self._date, json=lambda v: Markup(json.dumps(v, ensure_ascii=False)))
+        # json: safe inside <script> too (a "</script>" in a value cannot close the element).
+        self.env.filters.update(date=self._date, json=lambda v: Markup(
+            json.dumps(v, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")))
 
     def _memo_set(self, key, value):
         """Keep a rendered fragment (e.g. an advance's list item) for the other pages that show it."""

@@ -271,3 +271,15 @@ def test_url_fields_cannot_carry_scripts(tmp_path, make_site):
     assert any(e.startswith("content/lectures/b-soon.md:12: join_url: 'javascript:alert(1)' is not a web address")
                for e in errors), errors
     assert any(e.startswith("content/lectures/b-soon.md:17: replay_url: ") for e in errors), errors
+
+
+def test_the_json_filter_cannot_close_a_script_element(make_site, tmp_path):
+    from sitegen import render as render_stage
+
+    loaded = site_mod.load(make_site(tmp_path, "minimal") / "config.yaml")
+    env = render_stage.Renderer(loaded.config, loaded.theme, loaded.model).env
+    out = env.from_string("<script>var v = {{ v | json }};</script>").render(v={"t": "</script><script>x()</script>&"})
+    assert out.count("<script>") == 1 and out.count("</script>") == 1
+    import json
+    assert json.loads(out.removeprefix("<script>var v = ").removesuffix(";</script>")) == {
+        "t": "</script><script>x()</script>&"}
