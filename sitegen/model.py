@@ -352,7 +352,8 @@ def build_model(content: Content, problems: Problems, drafts: bool = False) -> M
     pages: list[Page] = []
     page_slugs: dict[str, Page] = {}
     reserved = {"years", "advances", "en", "search", "data", "static", "assets", "stats", *TERM_KINDS,
-                "lectures", "news", "pagefind", "css", "js"}  # a page there would replace (or be) another file
+                "lectures", "news", "css", "js"}  # a page there would replace (or be) another file (pagefind/:
+    # refused by the search stage)
     for record in content.pages:
         meta = record.meta
         if meta.get("draft") and not drafts:
