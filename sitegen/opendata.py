@@ -144,12 +144,18 @@ def csv_row(obj: dict) -> dict:
     return row
 
 
+def _no_formula(cell: str) -> str:
+    """Spreadsheets run a cell that starts with = + - @ (or a tab/CR) as a formula: the texts come from outside
+    organisations, so such a cell is prefixed with an apostrophe (OWASP's CSV-injection advice)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def advances_csv(document: dict) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=csv_columns(), lineterminator="\r\n")
     writer.writeheader()
     for obj in document["advances"]:
-        writer.writerow(csv_row(obj))
+        writer.writerow({key: _no_formula(value) for key, value in csv_row(obj).items()})
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -88,6 +88,7 @@ def data_file(name: str) -> str:
     """An open-data download (``data/advances.json``): one file for both languages, never under ``en/``."""
     return f"data/{name}"
 
+
 # IMAC cloud lectures and news (sitegen/lectures.py, sitegen/news.py).
 def lectures() -> str:
     return "lectures/"

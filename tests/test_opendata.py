@@ -165,3 +165,12 @@ def test_data_files_are_deterministic(fixture_site, tmp_path):
 def test_front_matter_helper_reads_what_sitegen_reads():
     meta = front_matter(REPO / "tests/sites/discovery/content/advances/2021/world-five-axis.md")
     assert meta["title"] == "五轴数控机床自适应加工系统" and meta["rank"] == 1
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas():
+    from sitegen.opendata import _no_formula
+
+    assert _no_formula("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
+    for text in ("+1", "-2", "@SUM(A1)", "\tx"):
+        assert _no_formula(text).startswith("'")
+    assert _no_formula("数控机床") == "数控机床" and _no_formula("") == ""
