@@ -32,6 +32,7 @@ import icalendar
 from . import urls
 from .content import Content, Record
 from .errors import Problems
+from .model import Document
 from .slugs import record_slug
 
 # Fixed forever: every published UID is derived from it. Changing it makes every calendar client see
@@ -46,22 +47,9 @@ def _iso_utc(moment: dt.datetime | None) -> str:
 
 
 @dataclass(eq=False)
-class Lecture:
-    record: Record
-    slug: str
-    meta: dict
-    tz: dt.tzinfo
+class Lecture(Document):
+    tz: dt.tzinfo = dt.timezone.utc  # the site's time zone (always given)
     host: object = None  # model.Term of the host society
-    html: str = ""
-    html_en: str | None = None
-    toc: list = field(default_factory=list)
-    toc_en: list = field(default_factory=list)
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["meta"][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     @property
     def route(self) -> str:
@@ -256,7 +244,7 @@ def build_schedule(content: Content, model, problems: Problems, now: dt.datetime
             problems.add(record.rel, record.line_of("slug"), "slug",
                          f"the URL /lectures/{slug}/ is already used by {owner}", "set another 'slug:' or rename the file")
             continue
-        lec = Lecture(record, slug, meta, tz)
+        lec = Lecture(record, slug, meta, tz=tz)
         if meta["host"]:
             found = _lookup(record, "host", [meta["host"]], societies, "societies.yaml", problems, checked)
             lec.host = found[0] if found else None

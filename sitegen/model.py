@@ -62,20 +62,13 @@ class Term:
 
 
 @dataclass(eq=False)
-class Advance:
+class Document:
+    """A record with a Markdown body: its front-matter values read as attributes, its rendered HTML and TOC
+    (filled by the markdown stage). Advances, pages, lectures and news items are documents."""
+
     record: Record
     slug: str
     meta: dict
-    categories: list[Term] = field(default_factory=list)
-    industries: list[Term] = field(default_factory=list)
-    society: Term | None = None
-    organizations: list[Term] = field(default_factory=list)
-    prev: "Advance | None" = None
-    next: "Advance | None" = None
-    position: int = 0  # 1-based place in its list (the rank when ranked)
-    other_list: "Advance | None" = None
-    related: list["Advance"] = field(default_factory=list)  # see sitegen/related.py
-    image_size: tuple[int, int] | None = None  # (width, height) of image:, when known (sitegen/images.py)
     html: str = ""
     html_en: str | None = None
     toc: list = field(default_factory=list)
@@ -86,6 +79,20 @@ class Advance:
             return self.__dict__["meta"][name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+@dataclass(eq=False)
+class Advance(Document):
+    categories: list[Term] = field(default_factory=list)
+    industries: list[Term] = field(default_factory=list)
+    society: Term | None = None
+    organizations: list[Term] = field(default_factory=list)
+    prev: "Advance | None" = None
+    next: "Advance | None" = None
+    position: int = 0  # 1-based place in its list (the rank when ranked)
+    other_list: "Advance | None" = None
+    related: list["Advance"] = field(default_factory=list)  # see sitegen/related.py
+    image_size: tuple[int, int] | None = None  # (width, height) of image:, when known (sitegen/images.py)
 
     def __repr__(self) -> str:  # short: the generated repr walks prev/next/related/terms recursively
         return f"<Advance {self.record.rel}>"
@@ -110,20 +117,7 @@ class Advance:
 
 
 @dataclass(eq=False)
-class Page:
-    record: Record
-    slug: str
-    meta: dict
-    html: str = ""
-    html_en: str | None = None
-    toc: list = field(default_factory=list)
-    toc_en: list = field(default_factory=list)
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["meta"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+class Page(Document):
 
     @property
     def route(self) -> str:

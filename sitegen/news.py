@@ -16,11 +16,12 @@ import datetime as dt
 import uuid
 import xml.etree.ElementTree as ET
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import urls
-from .content import Content, Record
+from .content import Content
 from .errors import Problems
+from .model import Document
 from .slugs import record_slug
 
 NAMESPACE = uuid.UUID("2f6a0c1d-8e4b-5d3a-a7c9-5b1e0d4f3a62")  # fixed forever: feed and entry ids depend on it
@@ -31,20 +32,7 @@ RESERVED_SLUGS = {"page"}  # news/page/2/ is a listing page
 
 
 @dataclass(eq=False)
-class NewsItem:
-    record: Record
-    slug: str
-    meta: dict
-    html: str = ""
-    html_en: str | None = None
-    toc: list = field(default_factory=list)
-    toc_en: list = field(default_factory=list)
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["meta"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+class NewsItem(Document):
 
     @property
     def route(self) -> str:
