@@ -32,7 +32,7 @@ import icalendar
 from . import urls
 from .content import Content, Record
 from .errors import Problems
-from .model import Document
+from .model import Document, sources
 from .slugs import record_slug
 
 # Fixed forever: every published UID is derived from it. Changing it makes every calendar client see
@@ -256,24 +256,15 @@ def build_schedule(content: Content, model, problems: Problems, now: dt.datetime
 
 # --- pages -----------------------------------------------------------------------------------------
 
-def _sources(items) -> set:
-    out = set()
-    for item in items:
-        out.add(item.record.rel)
-        if item.record.rel_en:
-            out.add(item.record.rel_en)
-    return out
-
-
 def lecture_pages(model, add) -> None:
     """``/lectures/`` (the schedule) and one page per lecture."""
     schedule = model.schedule
     if schedule is None:
         return
     hosts = {lec.host.source for lec in schedule.all if lec.host is not None and lec.host.source}
-    add(urls.lectures(), "lectures.html", _sources(schedule.all) | hosts, schedule=schedule)
+    add(urls.lectures(), "lectures.html", sources(schedule.all) | hosts, schedule=schedule)
     for lec in schedule.all:
-        add(lec.route, "lecture.html", _sources([lec]) | ({lec.host.source} if lec.host else set()), lecture=lec)
+        add(lec.route, "lecture.html", sources([lec]) | ({lec.host.source} if lec.host else set()), lecture=lec)
 
 
 # --- calendar files --------------------------------------------------------------------------------

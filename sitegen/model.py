@@ -7,6 +7,7 @@ adds problems with the line of the offending field.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import unicodedata
 from collections import defaultdict
@@ -61,6 +62,19 @@ class Term:
         return sorted(groups.items(), reverse=True)
 
 
+def sources(items) -> frozenset:
+    """The source files of records (advances, pages, …), English bodies included."""
+    out = set()
+    for item in items:
+        out.add(item.record.rel)
+        if item.record.rel_en:
+            out.add(item.record.rel_en)
+        image = getattr(item, "meta", {}).get("image")
+        if isinstance(image, str) and image:  # its width and height are written into the page (sitegen/images.py)
+            out.add(posixpath.normpath(posixpath.join(posixpath.dirname(item.record.rel), image)))
+    return frozenset(out)
+
+
 @dataclass(eq=False)
 class Document:
     """A record with a Markdown body: its front-matter values read as attributes, its rendered HTML and TOC
@@ -96,6 +110,16 @@ class Advance(Document):
 
     def __repr__(self) -> str:  # short: the generated repr walks prev/next/related/terms recursively
         return f"<Advance {self.record.rel}>"
+
+    @property
+    def top_categories(self) -> list[Term]:
+        """The top-level categories of the advance (a sub-category counts as its parent), each once."""
+        out: list[Term] = []
+        for term in self.categories:
+            top = term.parent or term
+            if top not in out:
+                out.append(top)
+        return out
 
     @property
     def route(self) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from . import urls
 from .content import Content
 from .errors import Problems
-from .model import Document
+from .model import Document, sources
 from .slugs import record_slug
 
 NAMESPACE = uuid.UUID("2f6a0c1d-8e4b-5d3a-a7c9-5b1e0d4f3a62")  # fixed forever: feed and entry ids depend on it
@@ -107,24 +107,15 @@ def build_news(content: Content, problems: Problems, drafts: bool = False) -> li
     return items
 
 
-def _sources(items) -> set:
-    out = set()
-    for item in items:
-        out.add(item.record.rel)
-        if item.record.rel_en:
-            out.add(item.record.rel_en)
-    return out
-
-
 def news_pages(model, add) -> None:
     """``/news/``, ``/news/page/<n>/`` and one page per item."""
     items = model.news
     for page in model.news_pages:
-        add(page.route, "news_list.html", _sources(page.items), news_page=page)
+        add(page.route, "news_list.html", sources(page.items), news_page=page)
     for index, item in enumerate(items):
         newer = items[index - 1] if index else None
         older = items[index + 1] if index + 1 < len(items) else None
-        add(item.route, "news_item.html", _sources([i for i in (item, newer, older) if i]), item=item,
+        add(item.route, "news_item.html", sources([i for i in (item, newer, older) if i]), item=item,
             newer=newer, older=older)
 
 

@@ -53,15 +53,6 @@ def _name(term: Term, with_parent: bool = False) -> dict:
     return out
 
 
-def _tops(adv: Advance) -> list[Term]:
-    out: list[Term] = []
-    for term in adv.categories:
-        top = term.parent or term
-        if top not in out:
-            out.append(top)
-    return out
-
-
 def advance_id(adv: Advance) -> str:
     """``<year>/<file name>``: the form ``also_in`` uses."""
     return f"{adv.meta['year']}/{adv.record.stem}"
@@ -77,7 +68,7 @@ def advance_object(adv: Advance, link: urls.Urls) -> dict:
     for fld in ADVANCE.fields:
         out[fld.name] = _plain(adv.meta.get(fld.name))
     out["category_names"] = [_name(t, with_parent=True) for t in adv.categories]
-    out["top_category_names"] = [_name(t) for t in _tops(adv)]
+    out["top_category_names"] = [_name(t) for t in adv.top_categories]
     out["industry_names"] = [_name(t) for t in adv.industries]
     society = None
     if adv.society:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from . import urls
 from .config import Config
 from .errors import SitegenError
 from .contenttypes import LISTS
-from .model import TERM_KINDS, Model
+from .model import TERM_KINDS, Model, sources
 from .stats import stats_page
 from .lectures import lecture_pages
 from .news import news_pages
@@ -172,19 +171,6 @@ def _get(obj, name: str):
 
 
 DATA_FILES = frozenset(f"content/{n}" for n in ("categories.yaml", "industries.yaml", "societies.yaml"))
-
-
-def sources(items) -> frozenset:
-    """The source files of records (advances, pages, …), English bodies included."""
-    out = set()
-    for item in items:
-        out.add(item.record.rel)
-        if item.record.rel_en:
-            out.add(item.record.rel_en)
-        image = getattr(item, "meta", {}).get("image")
-        if isinstance(image, str) and image:  # its width and height are written into the page (sitegen/images.py)
-            out.add(posixpath.normpath(posixpath.join(posixpath.dirname(item.record.rel), image)))
-    return frozenset(out)
 
 
 def core_pages(model: Model, add) -> None:

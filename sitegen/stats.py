@@ -148,7 +148,7 @@ def compute(model: Model) -> Stats:
         members = [a for a in model.advances if a.meta["list"] == lst]
         series = []
         for index, top in enumerate(model.categories):
-            counts = [sum(1 for a in members if a.meta["year"] == y and top in _tops(a)) for y in years]
+            counts = [sum(1 for a in members if a.meta["year"] == y and top in a.top_categories) for y in years]
             series.append(Series(top, PALETTE[index % len(PALETTE)], counts))
         none = [sum(1 for a in members if a.meta["year"] == y and not a.categories) for y in years]
         if any(none):
@@ -170,16 +170,6 @@ def compute(model: Model) -> Stats:
     no_society = {lst: sum(1 for a in model.advances if a.meta["list"] == lst and a.society is None) for lst in LISTS}
     return Stats(years, totals, charts, rows("industries", lambda a: a.industries),
                  rows("societies", lambda a: [a.society] if a.society else []), no_society)
-
-
-def _tops(adv) -> list[Term]:
-    """The top-level categories of an advance, each once."""
-    out: list[Term] = []
-    for term in adv.categories:
-        top = term.parent or term
-        if top not in out:
-            out.append(top)
-    return out
 
 
 def _plain(value) -> str:
