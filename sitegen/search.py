@@ -341,19 +341,19 @@ def _encode(value) -> bytes:
 def _types(model) -> list[str]:
     """The kinds of indexed pages the site has (the search page offers a type filter when there are several)."""
     types = ["advance"]
-    if getattr(model, "lectures", None):
+    if model.lectures:
         types.append("lecture")
-    if getattr(model, "news", None):
+    if model.news:
         types.append("news")
     return types
 
 
 def search_pages(model, add) -> None:
     """``/search/`` and ``/en/search/``: the form, the filters and the script that queries the index."""
-    records = [*model.advances, *getattr(model, "lectures", []), *getattr(model, "news", [])]
+    records = [*model.advances, *model.lectures, *model.news]
     deps = {item.record.rel for item in records} | {y.rel for y in model.years if y.rel} | {"content/categories.yaml"}
-    years = {y.year for y in model.years} | {lec.day.year for lec in getattr(model, "lectures", []) if lec.day} | {
-        item.meta["date"].year for item in getattr(model, "news", [])}
+    years = {y.year for y in model.years} | {lec.day.year for lec in model.lectures if lec.day} | {
+        item.meta["date"].year for item in model.news}
     add(urls.search(), "search.html", deps, search_available=available(), search_bundle=urls.search_bundle(),
         search_types=_types(model), search_years=sorted(years, reverse=True), search_categories=model.categories)
 

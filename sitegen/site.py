@@ -63,7 +63,7 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
 
 def documents(model: Model) -> list:
     """Every record with a Markdown body (advances, pages, lectures, news)."""
-    return [*model.advances, *model.pages, *getattr(model, "lectures", []), *getattr(model, "news", [])]
+    return [*model.advances, *model.pages, *model.lectures, *model.news]
 
 
 def render_markdown(site: Site) -> None:
@@ -113,7 +113,7 @@ TIME_SOURCE = "@time"
 
 def time_signature(model: Model) -> str:
     """What the build's "now" changes in the output: which lectures are still upcoming."""
-    schedule = getattr(model, "schedule", None)
+    schedule = model.schedule
     return repr([lecture.record.rel for lecture in schedule.upcoming]) if schedule else ""
 
 
