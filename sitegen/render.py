@@ -209,16 +209,17 @@ def plan(model: Model, base_deps: frozenset) -> list[Job]:
     """Every page of the site in both languages, with the source files each depends on.
 
     ``base_deps`` are files every page depends on (config, the navigation's pages, theme files).
+    The planners run once; each page they add becomes one job per language (all Chinese jobs first).
     """
     base = base_deps | sources(model.pages)  # the navigation lists every page
-    jobs: list[Job] = []
-    for lang in LANGS:
-        def add(route, template, deps, **context):
-            jobs.append(Job(route, lang, template, context, frozenset(deps) | base))
+    pages: list[tuple] = []
 
-        for planner in PLANNERS:
-            planner(model, add)
-    return jobs
+    def add(route, template, deps, **context):
+        pages.append((route, template, context, frozenset(deps) | base))
+
+    for planner in PLANNERS:
+        planner(model, add)
+    return [Job(route, lang, template, context, deps) for lang in LANGS for route, template, context, deps in pages]
 
 
 def theme_rel_files(theme: Theme, root: Path) -> frozenset:

@@ -21,6 +21,7 @@ UI strings (titles, descriptions) are passed in by the template, so none live in
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -139,37 +140,46 @@ class Stats:
 
 
 def compute(model: Model) -> Stats:
-    """Count everything the page shows from the model (drafts are already left out by the model)."""
+    """Count everything the page shows from the model (drafts are already left out by the model).
+
+    One pass over the advances: the counts are keyed by (list, year, category) and (term, list).
+    """
     years = sorted(y.year for y in model.years)
-    totals = {lst: sum(1 for a in model.advances if a.meta["list"] == lst) for lst in LISTS}
+    totals = dict.fromkeys(LISTS, 0)
+    per_year: Counter = Counter()  # (list, year) → advances
+    per_category: Counter = Counter()  # (list, year, top-level category key or None) → advances
+    per_term: Counter = Counter()  # (id of term, list) → advances
+    no_society = dict.fromkeys(LISTS, 0)
+    for adv in model.advances:
+        lst, year = adv.meta["list"], adv.meta["year"]
+        totals[lst] += 1
+        per_year[lst, year] += 1
+        for top in adv.top_categories:
+            per_category[lst, year, top.key] += 1
+        if not adv.categories:
+            per_category[lst, year, None] += 1
+        for term in {id(t): t for t in adv.industries}:
+            per_term[term, lst] += 1
+        if adv.society is None:
+            no_society[lst] += 1
+        else:
+            per_term[id(adv.society), lst] += 1
 
     charts: dict[str, CategoryChart] = {}
     for lst in LISTS:
-        members = [a for a in model.advances if a.meta["list"] == lst]
-        series = []
-        for index, top in enumerate(model.categories):
-            counts = [sum(1 for a in members if a.meta["year"] == y and top in a.top_categories) for y in years]
-            series.append(Series(top, PALETTE[index % len(PALETTE)], counts))
-        none = [sum(1 for a in members if a.meta["year"] == y and not a.categories) for y in years]
+        series = [Series(top, PALETTE[index % len(PALETTE)], [per_category[lst, y, top.key] for y in years])
+                  for index, top in enumerate(model.categories)]
+        none = [per_category[lst, y, None] for y in years]
         if any(none):
             series.append(Series(None, NONE_COLOUR, none))
-        advances = [sum(1 for a in members if a.meta["year"] == y) for y in years]
-        charts[lst] = CategoryChart(lst, years, series, advances)
+        charts[lst] = CategoryChart(lst, years, series, [per_year[lst, y] for y in years])
 
-    def rows(kind: str, terms_of) -> list[Row]:
-        out = []
-        for term in model.term_list(kind):
-            row = Row(term, {lst: 0 for lst in LISTS})
-            for adv in model.advances:
-                if term in terms_of(adv):
-                    row.counts[adv.meta["list"]] += 1
-            out.append(row)
+    def rows(kind: str) -> list[Row]:
+        out = [Row(term, {lst: per_term[id(term), lst] for lst in LISTS}) for term in model.term_list(kind)]
         order = {id(r.term): i for i, r in enumerate(out)}
         return sorted(out, key=lambda r: (-r.total, order[id(r.term)]))
 
-    no_society = {lst: sum(1 for a in model.advances if a.meta["list"] == lst and a.society is None) for lst in LISTS}
-    return Stats(years, totals, charts, rows("industries", lambda a: a.industries),
-                 rows("societies", lambda a: [a.society] if a.society else []), no_society)
+    return Stats(years, totals, charts, rows("industries"), rows("societies"), no_society)
 
 
 def _plain(value) -> str:
