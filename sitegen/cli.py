@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -75,6 +76,14 @@ def _run(args) -> int:
             return _check_output(loaded, args.output)
         return 0
     if args.command == "build":
+        started = time.perf_counter()
+        stamp = site_mod.up_to_date(config, _overrides(args), drafts=args.drafts)
+        if stamp is not None:  # nothing the output depends on changed since the last build
+            for problem in stamp.warnings:
+                print(problem, file=sys.stderr)
+            _report_build(stamp.pages, 0, 0, time.perf_counter() - started, stamp.output,
+                          stamp.warnings)
+            return 0
         loaded = site_mod.load(config, _overrides(args), drafts=args.drafts)
         print_problems(loaded.problems)
         reported = set(loaded.problems.warnings)
@@ -82,11 +91,7 @@ def _run(args) -> int:
         for problem in result.warnings:  # found while building, e.g. by the search index
             if problem not in reported:
                 print(problem, file=sys.stderr)
-        rel = result.output.relative_to(Path.cwd()) if result.output.is_relative_to(Path.cwd()) else result.output
-        reused = result.pages - len(result.rendered)
-        print(f"Built {result.pages} pages ({len(result.rendered)} rendered, {reused} unchanged; {result.files} files "
-              f"written) in {result.seconds:.2f} s → {rel}/"
-              + (f", {len(result.warnings)} warning(s)" if result.warnings else ""))
+        _report_build(result.pages, len(result.rendered), result.files, result.seconds, result.output, result.warnings)
         return 0
     if args.command == "serve":
         from .serve import serve
@@ -98,6 +103,12 @@ def _run(args) -> int:
         from .schemafiles import run as schema_run
         return schema_run(args)
     raise UsageError(f"unknown command {args.command}")
+
+
+def _report_build(pages: int, rendered: int, files: int, seconds: float, output: Path, warnings: list) -> None:
+    rel = output.relative_to(Path.cwd()) if output.is_relative_to(Path.cwd()) else output
+    print(f"Built {pages} pages ({rendered} rendered, {pages - rendered} unchanged; {files} files "
+          f"written) in {seconds:.2f} s → {rel}/" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 def _check_output(loaded, output: str) -> int:

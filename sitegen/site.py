@@ -6,6 +6,8 @@ Everything is read and checked before anything is rendered; a run with errors ra
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from . import lectures, news
 from . import search
 from .config import Config, load_config
 from .content import Content, discover
-from .errors import ContentErrors, Problems
+from .errors import ContentErrors, Problems, SitegenError
 from .mdcache import MarkdownCache
 from .model import Model, build_model
 from .clock import resolve_now
@@ -148,7 +150,9 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
         job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)
 
     state_path = site.config.cache_path / "build-state.pickle"
-    key = incremental.state_key(_code_version(), sorted(site.config.values.items()), site.drafts, str(output))
+    stamp_path = site.config.cache_path / STAMP
+    stamp_path.unlink(missing_ok=True)  # written again below only once this build has succeeded
+    key = state_key(site.config, site.drafts)
     previous = incremental.load_state(state_path, key, output) if incremental_build else None
     sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {})
     # Pages that depend on the time of the build (upcoming vs past lectures) depend on this virtual
@@ -188,5 +192,101 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
                 owned.extend(post_write(site, out.dir) or [])
     incremental.save_state(state_path, incremental.BuildState(
         key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned)))
+    if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
+        _save_stamp(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
+                                      *_time_window(site.model), len(jobs), list(site.problems.warnings)))
     return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
                        sorted(job.output for job in todo), removed, sorted(changed))
+
+
+# --- nothing changed: the check that lets `sitegen build` skip everything ---------------------------
+# After each successful build a small *stamp* records the state key, the output folder and the
+# (mtime, size, inode) of every file and folder under content/, themes/ and of config.yaml, and the
+# interval of "now" in which the same lectures are upcoming. When all of that still holds, the output
+# is exactly what a build would write, so nothing is read, parsed or written (the warnings of that
+# build are repeated). Any difference — an edited, added or removed file, a folder's mtime, another
+# key — falls through to a normal (incremental) build.
+
+STAMP = "build-stamp.pickle"
+
+
+@dataclass
+class Stamp:
+    key: str
+    output: Path
+    output_inode: int
+    tree: tuple
+    valid_from: object  # the build's now may move within [valid_from, valid_until) (None: unbounded)
+    valid_until: object
+    pages: int
+    warnings: list
+
+
+def state_key(config: Config, drafts: bool) -> str:
+    """What must be equal for a previous build's output to be reused: code, configuration, options."""
+    return incremental.state_key(_code_version(), sorted(config.values.items()), drafts, str(config.output_path))
+
+
+def watched_paths(config: Config) -> list[Path]:
+    return [config.path, config.content_path, config.root / "themes"]
+
+
+def _tree(paths: list[Path]) -> tuple:
+    """(path, mtime_ns, size, inode) of every file and folder under ``paths``, in sorted order."""
+    out = []
+    for top in paths:
+        try:
+            st = os.stat(top)
+        except OSError:
+            out.append((str(top), None))
+            continue
+        out.append((str(top), st.st_mtime_ns, st.st_size, st.st_ino))
+        for folder, dirs, files in os.walk(top):
+            dirs.sort()
+            for name in sorted(dirs + files):
+                path = os.path.join(folder, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                out.append((path, st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(out)
+
+
+def _time_window(model: Model) -> tuple:
+    """The interval of "now" in which the same lectures are upcoming (see Lecture.is_upcoming)."""
+    ends = [lec.ends_at for lec in model.lectures if lec.ends_at is not None]
+    now = model.now
+    return (max((e for e in ends if e <= now), default=None), min((e for e in ends if e > now), default=None))
+
+
+def _save_stamp(path: Path, stamp: Stamp) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(pickle.dumps(stamp, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache: the next build is a normal incremental one
+
+
+def up_to_date(config_path: Path, overrides: dict | None = None, drafts: bool = False) -> Stamp | None:
+    """The stamp of the previous build when nothing it depends on changed since; else None."""
+    problems = Problems()
+    try:
+        config = load_config(config_path, problems, overrides)
+    except (SitegenError, OSError):
+        return None
+    if problems.errors:
+        return None
+    try:
+        stamp = pickle.loads((config.cache_path / STAMP).read_bytes())
+        inode = config.output_path.stat().st_ino
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
+        return None
+    if not isinstance(stamp, Stamp) or stamp.key != state_key(config, drafts) or stamp.output_inode != inode:
+        return None
+    now = resolve_now(config.values, problems)
+    if problems.errors or (stamp.valid_from and now < stamp.valid_from) or (
+            stamp.valid_until and now >= stamp.valid_until):
+        return None
+    return stamp if _tree(watched_paths(config)) == stamp.tree else None

@@ -109,3 +109,77 @@ def test_failed_incremental_build_keeps_output(project):
     with pytest.raises(site_mod.ContentErrors):
         build(project)
     assert tree_digest(project / "output") == before
+
+
+# --- nothing changed: `sitegen build` skips the whole pipeline (site.up_to_date) ---------------------
+
+def cli_build(project: Path, capsys, monkeypatch):
+    """`sitegen build` in the project (only where it takes no forked workers); its (stdout, stderr)."""
+    from sitegen.cli import main
+
+    monkeypatch.chdir(project)
+    assert main(["build"]) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_unchanged_project_is_up_to_date_and_build_writes_nothing(project, capsys, monkeypatch):
+    before = tree_digest(project / "output")
+    mtimes = {p: p.stat().st_mtime_ns for p in (project / "output").rglob("*")}
+    assert site_mod.up_to_date(project / "config.yaml") is not None
+    out, _ = cli_build(project, capsys, monkeypatch)
+    assert "(0 rendered" in out and "0 files written" in out
+    assert tree_digest(project / "output") == before
+    assert {p: p.stat().st_mtime_ns for p in (project / "output").rglob("*")} == mtimes
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "config", "theme", "output", "drafts"])
+def test_any_change_means_a_real_build(project, change):
+    config = project / "config.yaml"
+    drafts = False
+    if change == "edit":
+        edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n一处修改。")
+    elif change == "add":
+        (project / "content/advances/2021/notes.txt").write_text("x", encoding="utf-8")
+    elif change == "remove":
+        (project / ADVANCE).unlink()
+    elif change == "config":
+        config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    elif change == "theme":
+        css = next((project / "themes/default/static").rglob("*.css"))
+        css.write_text(css.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    elif change == "output":
+        shutil.rmtree(project / "output")
+    else:
+        drafts = True
+    assert site_mod.up_to_date(config, drafts=drafts) is None
+
+
+def test_a_lecture_ending_between_two_builds_means_a_real_build(project, monkeypatch):
+    # The bundled lecture of 2021-08-20 runs 19:30–21:00 Beijing time.
+    monkeypatch.setenv("SITEGEN_NOW", "2021-08-20T12:00+08:00")
+    build(project)
+    assert site_mod.up_to_date(project / "config.yaml") is not None
+    monkeypatch.setenv("SITEGEN_NOW", "2021-08-20T20:59+08:00")
+    assert site_mod.up_to_date(project / "config.yaml") is not None  # still upcoming: same pages
+    monkeypatch.setenv("SITEGEN_NOW", "2021-08-20T21:00+08:00")
+    assert site_mod.up_to_date(project / "config.yaml") is None
+    monkeypatch.setenv("SITEGEN_NOW", "2021-08-19T12:00+08:00")
+    assert site_mod.up_to_date(project / "config.yaml") is not None  # no lecture ended in between
+
+
+def test_up_to_date_build_repeats_the_warnings_of_the_build_it_skips(project, capsys, monkeypatch):
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n<script>alert(1)</script>")
+    warnings = build(project).warnings
+    assert warnings and site_mod.up_to_date(project / "config.yaml").warnings == warnings
+    out, err = cli_build(project, capsys, monkeypatch)
+    assert "(0 rendered" in out and f"{len(warnings)} warning(s)" in out
+    assert all(str(w) in err for w in warnings)
+
+
+def test_failed_build_is_never_up_to_date(project):
+    edit(project, ADVANCE, "year: 2021", "year: twenty")
+    with pytest.raises(site_mod.ContentErrors):
+        build(project)
+    edit(project, ADVANCE, "year: twenty", "year: 2021")
+    assert site_mod.up_to_date(project / "config.yaml") is None  # the file was rewritten: build and see
