@@ -154,11 +154,30 @@ def _json_bytes(value) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def _document_bytes(document: dict) -> bytes:
+    """The data document with one line per top-level key and per advance.
+
+    As readable line by line (and as diffable) as an indented file, and written by json's C encoder,
+    which ``indent`` turns off (10× slower at 10,000 advances).
+    """
+    def dump(value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    lines = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + dump(item) for item in value)
+            lines.append(f"  {dump(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+
+
 def make_data_files(site, renderer) -> list[tuple[str, bytes]]:
     """File maker (see ``site.FILES``): the JSON, the CSV and the JSON's schema under ``data/``."""
     document = advances_document(site, renderer.urls)
     return [
-        (urls.data_file(JSON_FILE), _json_bytes(document)),
+        (urls.data_file(JSON_FILE), _document_bytes(document)),
         (urls.data_file(CSV_FILE), advances_csv(document)),
         (urls.data_file(SCHEMA_FILE), _json_bytes(data_schema())),
     ]

@@ -174,3 +174,13 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas():
     for text in ("+1", "-2", "@SUM(A1)", "\tx"):
         assert _no_formula(text).startswith("'")
     assert _no_formula("数控机床") == "数控机床" and _no_formula("") == ""
+
+
+def test_document_is_one_line_per_advance_and_parses_back_exactly():
+    document = {"site": {"title": "智能制造"}, "advances": [{"id": "a", "n": 1}, {"id": "b", "x": [1, "二"]}],
+                "empty": []}
+    data = opendata._document_bytes(document)
+    assert json.loads(data) == document
+    lines = data.decode("utf-8").splitlines()
+    assert '    {"id": "a", "n": 1},' in lines and '    {"id": "b", "x": [1, "二"]}' in lines
+    assert lines[0] == "{" and lines[-1] == "}"
