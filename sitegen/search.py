@@ -172,9 +172,29 @@ def split_cjk(text: str) -> str:
     return _BOUNDARY.sub(ZWSP, text) if _HAS_CJK.search(text) else text
 
 
-# The same split applied to a whole page in one pass (in C): a boundary counts only where the text
-# that follows reaches a "<" before any ">", i.e. outside tags, so attribute values (filters) stay intact.
-_PAGE_BOUNDARY = re.compile(f"(?<=[{_CJK}])(?=[^\\s<>])(?=[^<>]*<)|(?<=[^\\s<>])(?=[{_CJK}])(?=[^<>]*<)")
+# The same split applied to a page: only text between tags (attribute values such as filters stay intact),
+# and only from the first Pagefind attribute to the end of <main> (Pagefind reads nothing else of a page that
+# has data-pagefind-body). Each CJK character is padded with U+200B by str.translate (in C), then the pads
+# that are doubled or stand beside white space or a tag are dropped: the result equals split_cjk per text run.
+_TAG = re.compile(r"(<[^>]*>)")
+_PAD = {c: f"{ZWSP}{chr(c)}{ZWSP}" for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+        for c in range(lo, hi + 1)}
+_LOOSE_PAD = re.compile(f"{ZWSP}(?=[\\s<>])|(?<=[\\s<>]){ZWSP}")
+
+
+def split_page(html: str) -> str:
+    """A page's indexing copy: :func:`split_cjk` applied to the text of its indexed region."""
+    start = html.find("data-pagefind-")
+    if start < 0:
+        return html
+    start = html.rfind("<", 0, start)
+    end = html.find("</main>", start)
+    end = len(html) if end < 0 else end
+    parts = _TAG.split(html[start:end])
+    for i in range(0, len(parts), 2):  # the text between tags
+        if _HAS_CJK.search(parts[i]):
+            parts[i] = _LOOSE_PAD.sub("", parts[i].translate(_PAD).replace(ZWSP + ZWSP, ZWSP)).strip(ZWSP)
+    return html[:start] + "".join(parts) + html[end:]
 
 
 def write_documents(folder: Path, documents: Path) -> int:
@@ -184,7 +204,7 @@ def write_documents(folder: Path, documents: Path) -> int:
 
     def split(page: Path) -> str | None:
         html = page.read_text(encoding="utf-8")
-        return _PAGE_BOUNDARY.sub(ZWSP, html) if "data-pagefind-body" in html else None
+        return split_page(html) if "data-pagefind-body" in html else None
 
     # Split on all cores, write in one process in sorted order: Pagefind numbers pages in the order the
     # file system lists them, so the files must be created in the same order every time.

@@ -55,6 +55,21 @@ def test_split_cjk_separates_every_chinese_character_and_nothing_else():
     assert search.split_cjk("CNC machine tools") == "CNC machine tools"
 
 
+@pytest.mark.parametrize("text", ["工业机器人", "5G工厂 digital twin", "数控机床，精度", "CNC machine tools",
+                                  " 前后有空格 ", "a工b 工 工工\n工", "《智能制造》（2021）", "𠀀扩展区A㐀", "丽\uf900"])
+def test_page_split_equals_the_text_split_inside_the_indexed_region(text):
+    z = search.ZWSP
+    html = (f'<html lang="zh-CN"><head><title>{text}</title></head><body><nav>{text}</nav><main>'
+            f'<div data-pagefind-body title="{text}">{text}<b>{text}</b>{text}</div><p>{text}</p></main>'
+            f'<footer>{text}</footer></body></html>')
+    split = search.split_page(html)
+    assert split.count(search.split_cjk(text)) >= 4 or search.split_cjk(text) == text
+    assert f'title="{text}"' in split  # attribute values are not split
+    before, after = split.split("<main>")[0], split.split("</main>")[1]
+    assert z not in before + after  # nothing outside the indexed region is touched
+    assert split.replace(z, "") == html
+
+
 def test_search_documents_split_text_not_markup_and_skip_unindexed_pages(tmp_path):
     site = tmp_path / "site"
     (site / "a").mkdir(parents=True)
