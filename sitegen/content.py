@@ -6,11 +6,14 @@ model stage's cross-document rules.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import contenttypes as ct
+from . import incremental
 from .errors import Problems
 from .schema import Schema
 from .yamlio import LineDict, ReadProblem, YAMLProblem, load_yaml, read_text, split_front_matter
@@ -128,6 +131,64 @@ def parse_markdown(path: Path, rel: str, kind: str, schema: Schema, problems: Pr
     return record
 
 
+RECORDS_CACHE = "records.pickle"
+
+
+class RecordCache:
+    """Parsed, validated records of unchanged Markdown files, kept between builds in one file.
+
+    A record is reused when its file and its ``.en.md`` sibling have the same (mtime, size, inode) as
+    when it was parsed, by the same sitegen code. Only records whose parsing reported no problem are
+    kept, so every message is still produced by a real parse.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.old: dict = {}
+        self.new: dict = {}
+        try:
+            version, old = pickle.loads(path.read_bytes()) if path else (None, {})
+            if version == incremental.code_version() and isinstance(old, dict):
+                self.old = old
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+            pass
+
+    @staticmethod
+    def stamp(path: Path) -> tuple | None:
+        out = []
+        for p in (path, path.with_name(path.stem + ".en.md")):
+            try:
+                st = os.stat(p)
+                out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def parse(self, path: Path, rel: str, kind: str, schema: Schema, problems: Problems) -> Record | None:
+        stamp = self.stamp(path)
+        hit = self.old.get(rel)
+        if hit is not None and hit[0] == (kind, stamp):
+            self.new[rel] = hit
+            return pickle.loads(hit[1])
+        before = len(problems.items)
+        record = parse_markdown(path, rel, kind, schema, problems)
+        if record is not None and len(problems.items) == before:
+            self.new[rel] = ((kind, stamp), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        return record
+
+    def save(self) -> None:
+        if self.path is None or self.new.keys() == self.old.keys() and all(
+                self.new[k] is self.old[k] for k in self.new):
+            return
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(pickle.dumps((incremental.code_version(), self.new), protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only project still builds, just without the cache
+
+
 def _markdown_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
@@ -171,8 +232,13 @@ def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema
     return DataFile(rel, path, entries, lines, children_lines, ok=len(problems.errors) == before)
 
 
-def discover(project: Path, content_dir: Path, problems: Problems) -> Content:
-    """Read every content file under ``content_dir``; never raise on bad input."""
+def discover(project: Path, content_dir: Path, problems: Problems, cache: RecordCache | None = None) -> Content:
+    """Read every content file under ``content_dir``; never raise on bad input.
+
+    With a ``cache``, unchanged Markdown files are not parsed again (see :class:`RecordCache`).
+    """
+    cache = cache or RecordCache(None)
+    parse_markdown = cache.parse
     content = Content(content_dir)
     content.categories = _data_file(content_dir / "categories.yaml", project, ct.CATEGORY, None, problems)
     content.industries = _data_file(content_dir / "industries.yaml", project, ct.TERM, None, problems)
@@ -229,4 +295,5 @@ def discover(project: Path, content_dir: Path, problems: Problems) -> Content:
                 records.append(record)
 
     content.files = sorted(p for p in content_dir.rglob("*") if p.is_file()) if content_dir.is_dir() else []
+    cache.save()
     return content

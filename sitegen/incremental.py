@@ -10,6 +10,7 @@ and reuses every other page of the previous output unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -105,6 +106,13 @@ def save_state(path: Path, state: BuildState) -> None:
     with tmp.open("wb") as fh:
         pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
+
+
+@functools.cache
+def code_version() -> str:
+    """A hash of sitegen's own code: cached results of another version are never reused."""
+    package = Path(__file__).parent
+    return state_key(*[(p.name, p.read_bytes()) for p in sorted(package.glob("*.py"))])
 
 
 def state_key(*parts) -> str:

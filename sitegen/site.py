@@ -21,7 +21,7 @@ from . import opendata
 from . import lectures, news
 from . import search
 from .config import Config, load_config
-from .content import Content, discover
+from .content import RECORDS_CACHE, Content, RecordCache, discover
 from .errors import ContentErrors, Problems, SitegenError
 from .mdcache import MarkdownCache
 from .model import Model, build_model
@@ -48,7 +48,7 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
     config = load_config(config_path, problems, overrides)
     root = config.root
     theme = load_theme(root, config.theme, problems)
-    content = discover(root, config.content_path, problems)
+    content = discover(root, config.content_path, problems, RecordCache(config.cache_path / RECORDS_CACHE))
     model = build_model(content, problems, drafts=drafts)
     model.now = resolve_now(config.values, problems)
     model.schedule = lectures.build_schedule(content, model, problems, model.now, config.timezone, drafts=drafts)
@@ -117,11 +117,6 @@ def time_signature(model: Model) -> str:
     """What the build's "now" changes in the output: which lectures are still upcoming."""
     schedule = model.schedule
     return repr([lecture.record.rel for lecture in schedule.upcoming]) if schedule else ""
-
-
-def _code_version() -> str:
-    package = Path(__file__).parent
-    return incremental.state_key(*[(p.name, p.read_bytes()) for p in sorted(package.glob("*.py"))])
 
 
 def source_files(site: Site) -> list[str]:
@@ -224,7 +219,7 @@ class Stamp:
 
 def state_key(config: Config, drafts: bool) -> str:
     """What must be equal for a previous build's output to be reused: code, configuration, options."""
-    return incremental.state_key(_code_version(), sorted(config.values.items()), drafts, str(config.output_path))
+    return incremental.state_key(incremental.code_version(), sorted(config.values.items()), drafts, str(config.output_path))
 
 
 def watched_paths(config: Config) -> list[Path]:

@@ -117,3 +117,60 @@ def test_missing_files_and_folders(tmp_path):
     assert errors == [f"content/{name}.yaml: file is missing — create content/{name}.yaml"
                       for name in ("categories", "industries", "societies")]
     assert content.advances == [] and content.years == {}
+
+
+# --- RecordCache: unchanged files are not parsed again ------------------------------------------------
+
+def cached_discover(site: Path, cache_file: Path):
+    from sitegen.content import RecordCache
+
+    problems = Problems()
+    cache = RecordCache(cache_file)
+    content = discover(site, site / "content", problems, cache)
+    return content, [str(p) for p in problems.errors], cache
+
+
+def test_record_cache_reuses_unchanged_files_and_reparses_changed_ones(minimal_site, tmp_path, monkeypatch):
+    import sitegen.content as content_mod
+
+    cache_file = tmp_path / "records.pickle"
+    first, errors, _ = cached_discover(minimal_site, cache_file)
+    assert errors == [] and cache_file.is_file()
+    parsed = []
+    real = content_mod.parse_markdown
+    monkeypatch.setattr(content_mod, "parse_markdown", lambda path, *a: parsed.append(path.name) or real(path, *a))
+    again, errors, _ = cached_discover(minimal_site, cache_file)
+    assert parsed == [] and errors == []
+    assert [(r.rel, r.meta, r.body, r.body_en, r.lines) for r in again.advances] == [
+        (r.rel, r.meta, r.body, r.body_en, r.lines) for r in first.advances]
+
+    target = first.advances[0].path
+    target.write_text(target.read_text(encoding="utf-8").replace("\n---\n", "\n---\n改过的第一句。\n", 1),
+                      encoding="utf-8")
+    target.with_name(first.advances[1].path.stem + ".en.md").write_text("English body.\n", encoding="utf-8")
+    changed, errors, _ = cached_discover(minimal_site, cache_file)
+    assert sorted(parsed) == sorted([target.name, first.advances[1].path.name]) and errors == []
+    assert changed.advances[0].body.startswith("改过的第一句。")
+    assert changed.advances[1].body_en == "English body.\n"
+
+
+def test_record_cache_never_keeps_a_file_with_problems(minimal_site, tmp_path):
+    cache_file = tmp_path / "records.pickle"
+    write(minimal_site, "advances/2021/broken.md", "---\ntitle: [unclosed\n---\n")
+    for _ in range(2):  # the second run must report the same error again
+        _, errors, cache = cached_discover(minimal_site, cache_file)
+        assert any("broken.md" in e for e in errors)
+        assert not any(rel.endswith("broken.md") for rel in cache.new)
+
+
+def test_record_cache_of_another_sitegen_version_is_ignored(minimal_site, tmp_path, monkeypatch):
+    import pickle
+
+    from sitegen import incremental
+
+    cache_file = tmp_path / "records.pickle"
+    cached_discover(minimal_site, cache_file)
+    version, entries = pickle.loads(cache_file.read_bytes())
+    cache_file.write_bytes(pickle.dumps(("another version", entries)))
+    _, _, cache = cached_discover(minimal_site, cache_file)
+    assert cache.old == {} and version == incremental.code_version()
