@@ -80,17 +80,37 @@ class _Writer:
         self.write(rel, source.read_bytes())
 
     def prune(self, keep: set[str], keep_dirs: tuple[str, ...] = ()) -> list[str]:
-        """Remove files not in ``keep`` (nor under ``keep_dirs``) and the folders left empty."""
+        """Remove files not in ``keep`` (nor under ``keep_dirs``) and the folders left empty; return the
+        removed files, sorted. One ``os.walk`` (its directory entries carry their type: no stat per file)."""
         removed = []
-        for path in sorted(self.dir.rglob("*"), reverse=True):
-            rel = path.relative_to(self.dir).as_posix()
-            if path.is_dir() and not path.is_symlink():  # a link is removed like a file, never followed
-                if not any(path.iterdir()):
-                    path.rmdir()
-            elif rel not in keep and not rel.startswith(keep_dirs):
-                path.unlink()
-                removed.append(rel)
-        return removed
+        emptied: set[str] = set()
+        top = str(self.dir)
+        for folder, dirs, files in os.walk(top, topdown=False):
+            rel_folder = os.path.relpath(folder, top).replace(os.sep, "/")
+            prefix = "" if rel_folder == "." else rel_folder + "/"
+            left = False
+            for name in files:  # links to folders are listed in dirs: see below
+                rel = prefix + name
+                if rel in keep or rel.startswith(keep_dirs):
+                    left = True
+                else:
+                    os.unlink(os.path.join(folder, name))
+                    removed.append(rel)
+            for name in dirs:
+                path = os.path.join(folder, name)
+                if os.path.islink(path):  # a link is removed like a file, never followed
+                    rel = prefix + name
+                    if rel in keep or rel.startswith(keep_dirs):
+                        left = True
+                    else:
+                        os.unlink(path)
+                        removed.append(rel)
+                elif prefix + name not in emptied:
+                    left = True
+            if not left and prefix:
+                os.rmdir(folder)
+                emptied.add(rel_folder)
+        return sorted(removed)
 
 
 class Staging(_Writer):
