@@ -30,14 +30,17 @@ import gzip
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import urls
+from .theme import LANGS
 from .errors import SitegenError
 from .write import scratch_folder
 from .parallel import map_items
@@ -63,6 +66,8 @@ class SearchReport:
     bytes: int = 0
     seconds: float = 0.0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (problem, fix)
+    indexed_parts: int = 0  # parts (re)indexed by this run
+    parts: int = 0
 
 
 def find_binary() -> Path | None:
@@ -88,31 +93,156 @@ def available() -> bool:
     return find_binary() is not None
 
 
-def index(folder: Path, binary: Path | None = None) -> SearchReport:
-    """Index the built site in ``folder`` into ``folder/pagefind/``."""
+# --- partitions: the index in parts that are rebuilt only when one of their pages changed ----------------
+# Pagefind rebuilds an index whole. A large site's index is therefore cut into parts of about PART_SIZE pages
+# (a page's part follows from a hash of its path, so it never moves while the number of parts stays the
+# same), each a Pagefind bundle of its own, merged in the browser by search.js (Pagefind's mergeIndex).
+# A build re-indexes only the parts whose pages changed; the others are kept from the previous output.
+# A site of up to PART_SIZE indexed pages has one part: the bundle itself, as without partitions.
+
+PART_SIZE = 2000
+PART_SIZE_ENV = "SITEGEN_SEARCH_PART_SIZE"  # overrides PART_SIZE (tests use small parts on a small site)
+INDEX_CACHE = "search-index.pickle"
+
+
+def part_count(indexed_pages: int) -> int:
+    """How many parts an index of this many pages has: a power of two, at most PART_SIZE pages each."""
+    size = os.environ.get(PART_SIZE_ENV, "")
+    size = int(size) if size.isdigit() and int(size) > 0 else PART_SIZE
+    parts = 1
+    while indexed_pages > parts * size:
+        parts *= 2
+    return parts
+
+
+def part_folders(parts: int) -> list[str]:
+    """The bundle-relative folder of each part ("" for a one-part index)."""
+    return [""] if parts == 1 else [f"part-{i}/" for i in range(parts)]
+
+
+def part_of(rel: str, parts: int) -> int:
+    return zlib.crc32(rel.encode("utf-8")) % parts
+
+
+@dataclass
+class IndexCache:
+    """What the previous index was made of (kept in the cache folder; see :func:`index`)."""
+
+    folder_inode: int  # the output folder holding that index
+    parts: int
+    pages: dict  # output-relative page → ((inode, size, mtime_ns), sha256 of the page, or None: not indexed)
+    signatures: dict  # part folder → hash of its pages and their hashes
+
+
+def _load_cache(path: Path | None) -> IndexCache | None:
+    try:
+        cache = pickle.loads(path.read_bytes()) if path else None
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        return None
+    return cache if isinstance(cache, IndexCache) else None
+
+
+def _page_hash(page: Path) -> str | None:
+    data = page.read_bytes()
+    return hashlib.sha256(data).hexdigest() if b"data-pagefind-body" in data else None
+
+
+def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: Path | None = None,
+          reuse_from: Path | None = None) -> SearchReport:
+    """Index the built site in ``folder`` into ``folder/pagefind/`` (in ``parts`` parts).
+
+    With ``cache_path``, the parts whose pages are unchanged since the index recorded there are kept —
+    provided ``folder`` started as a copy of ``reuse_from``, the output folder that index was written to.
+    """
     folder = folder.resolve()
     binary = binary or find_binary()
+    bundle = folder / urls.search_bundle()
     if binary is None:
+        shutil.rmtree(bundle, ignore_errors=True)  # a kept index would no longer match the search page
         return SearchReport(False, warnings=[(
             "Pagefind was not found, so the site was built without a search index and its search page says "
             "search is unavailable", f"install it with {INSTALL_HINT} (or set {BINARY_ENV} to its executable)")])
-    bundle = folder / urls.search_bundle()
-    if bundle.exists():
-        raise SearchError(f"{urls.search_bundle()}: the search index folder already exists in {folder}")
     started = time.perf_counter()
+    previous = _load_cache(cache_path)
+    try:
+        reusable = (previous is not None and reuse_from is not None and previous.parts == parts
+                    and previous.folder_inode == reuse_from.stat().st_ino and bundle.is_dir())
+    except OSError:
+        reusable = False
+    if not reusable:
+        shutil.rmtree(bundle, ignore_errors=True)
+        previous = None
+    # Each page's hash; a page whose inode, size and mtime are those recorded is not read again.
+    skip = {DOCUMENTS, urls.search_bundle().strip("/")}
+    pages = [p for p in sorted(folder.rglob("*.html")) if p.relative_to(folder).parts[0] not in skip]
+    known = previous.pages if previous else {}
+    entries: dict = {}
+    unread = []
+    for page in pages:
+        rel = page.relative_to(folder).as_posix()
+        st = page.stat()
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if rel in known and known[rel][0] == key:
+            entries[rel] = known[rel]
+        else:
+            entries[rel] = (key, None)
+            unread.append(page)
+    for page, digest in zip(unread, map_items(_page_hash, unread)):
+        rel = page.relative_to(folder).as_posix()
+        entries[rel] = (entries[rel][0], digest)
+    indexed = [rel for rel in sorted(entries) if entries[rel][1]]
+    if not indexed:
+        shutil.rmtree(bundle, ignore_errors=True)
+        return SearchReport(False, warnings=[(
+            "no page has searchable parts (data-pagefind-body), so no search index was written",
+            "add advances, lectures or news; a theme of your own marks the searchable parts of its templates "
+            "with data-pagefind-body")])
+    folders = part_folders(parts)
+    groups: dict[str, list[str]] = {name: [] for name in folders}
+    for rel in indexed:
+        groups[folders[part_of(rel, parts)]].append(rel)
+    signatures = {name: hashlib.sha256("\n".join(f"{rel} {entries[rel][1]}" for rel in rels).encode()).hexdigest()
+                  for name, rels in groups.items()}
+    dirty = [name for name in folders if not (
+        previous and previous.signatures.get(name) == signatures[name] and (bundle / name / "pagefind.js").is_file())]
+
+    warnings: list = []
+    languages: dict[str, int] = {}
+    for name in folders:
+        part = bundle / name
+        if not groups[name]:
+            continue  # an empty part: no bundle (search_parts leaves it out of the search page)
+        if name in dirty:
+            if part.exists():
+                shutil.rmtree(part)  # hard links to the published index: unlinked, never written into
+            warnings.extend(_index_part(binary, folder, groups[name], part))
+        entry = json.loads((part / "pagefind-entry.json").read_text(encoding="utf-8"))
+        for lang, info in entry["languages"].items():
+            languages[lang] = languages.get(lang, 0) + info["page_count"]
+    if cache_path is not None:
+        try:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_path.with_name(f".{cache_path.name}.tmp-{os.getpid()}")
+            tmp.write_bytes(pickle.dumps(IndexCache(folder.stat().st_ino, parts, entries, signatures),
+                                         protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, cache_path)
+        except OSError:
+            pass  # the next build indexes every part again
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    return SearchReport(True, dict(sorted(languages.items())), len(files), sum(p.stat().st_size for p in files),
+                        time.perf_counter() - started, list(dict.fromkeys(warnings)), len(dirty), len(folders))
+
+
+def _index_part(binary: Path, folder: Path, pages: list[str], part: Path) -> list[tuple[str, str]]:
+    """Run Pagefind over the indexing copies of ``pages`` into the bundle folder ``part``; its warnings."""
     # The indexing copies are temporary: keep them in memory-backed /dev/shm where there is one (creating
     # and deleting thousands of small files on disk costs more than indexing them).
     shm = Path("/dev/shm")
     # Named after this process, so that the next build removes the copies of a build that was killed.
     scratch = scratch_folder("sitegen-search-", shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
-    documents = scratch / DOCUMENTS
     try:
-        if not write_documents(folder, documents):
-            return SearchReport(False, warnings=[(
-                "no page has searchable parts (data-pagefind-body), so no search index was written",
-                "add advances, lectures or news; a theme of your own marks the searchable parts of its templates "
-                "with data-pagefind-body")])
-        log = _run(binary, documents, bundle)
+        write_documents(folder, scratch / DOCUMENTS, pages)
+        log = _run(binary, scratch / DOCUMENTS, part)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     warnings = []
@@ -120,18 +250,14 @@ def index(folder: Path, binary: Path | None = None) -> SearchReport:
         warnings.append(("this is not Pagefind's extended build, which sitegen's Chinese search is made and "
                          "tested with", f"install the extended build with {INSTALL_HINT}"))
     try:
-        languages = canonicalise(bundle)
+        canonicalise(part)
     except UnknownFormat as exc:
-        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-        languages = {lang: info["page_count"] for lang, info in entry["languages"].items()}
         warnings.append((f"{exc}: this Pagefind version writes files sitegen cannot put in a stable order, so "
                          "the search index differs between two builds of the same input",
                          "install the Pagefind version pinned in .ci/requirements-qa.txt"))
     for name in UNUSED:
-        (bundle / name).unlink(missing_ok=True)
-    files = [p for p in bundle.rglob("*") if p.is_file()]
-    return SearchReport(True, languages, len(files), sum(p.stat().st_size for p in files),
-                        time.perf_counter() - started, warnings)
+        (part / name).unlink(missing_ok=True)
+    return warnings
 
 
 def _run(binary: Path, documents: Path, bundle: Path) -> str:
@@ -197,22 +323,25 @@ def split_page(html: str) -> str:
     return html[:start] + "".join(parts) + html[end:]
 
 
-def write_documents(folder: Path, documents: Path) -> int:
-    """Copy every page that has indexed parts (``data-pagefind-body``) with its text split per CJK character."""
+def write_documents(folder: Path, documents: Path, pages: list[str] | None = None) -> int:
+    """Copy the pages that have indexed parts (``data-pagefind-body``) with their text split per CJK
+    character: ``pages`` (output-relative), or every page of ``folder``."""
     documents.mkdir(parents=True, exist_ok=True)
-    pages = [p for p in sorted(folder.rglob("*.html")) if p.relative_to(folder).parts[0] != DOCUMENTS]
+    if pages is None:
+        pages = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*.html"))
+                 if p.relative_to(folder).parts[0] != DOCUMENTS]
 
-    def split(page: Path) -> str | None:
-        html = page.read_text(encoding="utf-8")
+    def split(rel: str) -> str | None:
+        html = (folder / rel).read_text(encoding="utf-8")
         return split_page(html) if "data-pagefind-body" in html else None
 
     # Split on all cores, write in one process in sorted order: Pagefind numbers pages in the order the
     # file system lists them, so the files must be created in the same order every time.
     count = 0
-    for page, text in zip(pages, map_items(split, pages)):
+    for rel, text in zip(pages, map_items(split, pages)):
         if text is None:
             continue
-        target = documents / page.relative_to(folder)
+        target = documents / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         count += 1
@@ -368,6 +497,21 @@ def _types(model) -> list[str]:
     return types
 
 
+def indexed_outputs(model) -> list[str]:
+    """The output files the index will hold: every advance, lecture and news item, in both languages."""
+    return sorted(urls.Urls.output_file(urls.Urls.localise(item.route, lang))
+                  for item in (*model.advances, *model.lectures, *model.news) for lang in LANGS)
+
+
+def search_parts(model) -> tuple[int, list[str]]:
+    """The number of parts of the index and the folders of those that will hold pages (a small part may
+    by chance hold none: it is not written, and the search page does not ask for it)."""
+    outputs = indexed_outputs(model)
+    parts = part_count(len(outputs))
+    folders = part_folders(parts)
+    return parts, [folders[i] for i in sorted({part_of(rel, parts) for rel in outputs})] or folders[:1]
+
+
 def search_pages(model, add) -> None:
     """``/search/`` and ``/en/search/``: the form, the filters and the script that queries the index."""
     records = [*model.advances, *model.lectures, *model.news]
@@ -375,23 +519,23 @@ def search_pages(model, add) -> None:
     years = {y.year for y in model.years} | {lec.day.year for lec in model.lectures if lec.day} | {
         item.meta["date"].year for item in model.news}
     add(urls.search(), "search.html", deps, search_available=available(), search_bundle=urls.search_bundle(),
+        search_parts=search_parts(model)[1],
         search_types=_types(model), search_years=sorted(years, reverse=True), search_categories=model.categories)
 
 
 def post_write(site, folder: Path) -> list[str]:
     """The build hook (``site.POST_WRITE``): index the complete staging folder before it is swapped in.
 
-    An incremental build's staging folder starts as hard links to the previous output, so the previous
-    index is unlinked first and Pagefind always writes new files, never into the published ones.
+    An incremental build's staging folder starts as hard links to the previous output: the parts of the
+    previous index whose pages did not change are kept, the others are unlinked and written anew.
     """
     bundle = folder / urls.search_bundle()
-    if bundle.exists():
-        pages = sorted(p.relative_to(folder).as_posix() for p in bundle.rglob("*.html"))
-        if pages or not bundle.is_dir():
-            raise SearchError(f"{pages[0] if pages else urls.search_bundle()}: the search index folder "
-                              f"{urls.search_bundle()} is taken by a page of the site — give that page another slug")
-        shutil.rmtree(bundle)
-    report = index(folder)
+    pages = sorted(p.relative_to(folder).as_posix() for p in bundle.rglob("*.html")) if bundle.is_dir() else []
+    if pages or (bundle.exists() and not bundle.is_dir()):
+        raise SearchError(f"{pages[0] if pages else urls.search_bundle()}: the search index folder "
+                          f"{urls.search_bundle()} is taken by a page of the site — give that page another slug")
+    report = index(folder, parts=search_parts(site.model)[0],
+                   cache_path=site.config.cache_path / INDEX_CACHE, reuse_from=site.config.output_path)
     for message, fix in report.warnings:
         site.problems.add("search", 0, "", message, fix, warning=True)
     return [urls.search_bundle()]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,9 +178,8 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             owned = list(previous.owned)
             removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in owned))
         else:
-            for folder in previous.owned if previous else ():
-                shutil.rmtree(out.dir / folder, ignore_errors=True)  # regenerated whole by its step
-            removed = out.prune(keep)  # before the post-write steps, which read the final pages
+            # Before the post-write steps, which read the final pages; each step updates its own folders.
+            removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in previous.owned) if previous else ())
             owned = []
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])

@@ -201,3 +201,27 @@ def test_a_site_without_searchable_pages_gets_no_index_and_a_warning(tmp_path):
     report = search.index(tmp_path)
     assert not report.available and "no page has searchable parts" in report.warnings[0][0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+
+
+def test_parts_of_an_index_are_rebuilt_only_when_their_pages_change(minimal_site, tmp_path, monkeypatch):
+    monkeypatch.setenv(search.PART_SIZE_ENV, "2")
+    assert run(["build"], minimal_site).returncode == 0
+    bundle = minimal_site / "output" / "pagefind"
+    parts = sorted(p.name for p in bundle.iterdir())
+    assert len(parts) >= 3 and set(parts) <= {f"part-{i}" for i in range(4)}  # 6 pages in 4 parts of 2
+    page = (minimal_site / "output" / "search" / "index.html").read_text(encoding="utf-8")
+    assert f'data-bundle="/pagefind/{parts[0]}/pagefind.js"' in page
+    assert f'data-merge="{" ".join(f"/pagefind/{name}/" for name in parts[1:])}"' in page
+    inodes = {p.relative_to(bundle).as_posix(): p.stat().st_ino for p in bundle.rglob("*") if p.is_file()}
+    record = minimal_site / "content" / "advances" / "2021" / "world-five-axis.md"
+    record.write_text(record.read_text(encoding="utf-8").replace("实时补偿热误差。", "实时补偿热误差的机器人。"),
+                      encoding="utf-8")
+    assert run(["build"], minimal_site).returncode == 0
+    after = {p.relative_to(bundle).as_posix(): p.stat().st_ino for p in bundle.rglob("*") if p.is_file()}
+    rebuilt = {rel.split("/")[0] for rel in after if inodes.get(rel) != after[rel]}
+    kept = {rel.split("/")[0] for rel in after if inodes.get(rel) == after[rel]}
+    # The zh and en pages of the record: at most two parts indexed again, the others kept as they were.
+    assert 1 <= len(rebuilt) <= 2 and rebuilt.isdisjoint(kept) and len(kept) == len(parts) - len(rebuilt)
+    fresh = tmp_path / "fresh"
+    assert run(["build", "--output", str(fresh)], minimal_site).returncode == 0
+    assert digest(bundle) == digest(fresh / "pagefind")  # the same index as a full build

@@ -262,3 +262,22 @@ def test_search_page_keeps_the_query_in_the_address(page, site_url):
     results(page)
     assert unquote(urlsplit(page.url).query) == "q=焊接"
     expect(page.locator("#search-q")).to_have_value("焊接")
+
+
+def test_an_index_in_parts_finds_exactly_what_one_index_finds(page, tmp_path_factory, zh_pages):
+    """With parts of at most 40 pages the bundled site's index is cut into 8 bundles, merged by search.js."""
+    out = tmp_path_factory.mktemp("parts") / "output"
+    env = {**os.environ, "SITEGEN_SEARCH_PART_SIZE": "40"}
+    build = subprocess.run([sys.executable, "-m", "sitegen", "build", "--output", str(out)], cwd=REPO, env=env,
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    assert sorted(p.name for p in (out / "pagefind").iterdir()) == [f"part-{i}" for i in range(8)]
+    expected = {url for url, p in zh_pages.items() if "机器人" in p.text}
+    httpd = serve_folder(out)
+    try:
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/search/?q=" + quote("机器人"))
+        found = results(page)
+        assert len(found) == len(set(found)) and set(found) == expected
+        assert "机器人" in "".join(page.locator(".search-excerpt").first.locator("mark").all_inner_texts())
+    finally:
+        httpd.shutdown()

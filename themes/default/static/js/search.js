@@ -151,7 +151,13 @@
     // Excerpts are counted in indexed words, and every Chinese character is one.
     var excerptLength = /^zh/i.test(document.documentElement.lang) ? 60 : 30;
     return pagefind.options({ baseUrl: text.base, excerptLength: excerptLength })
-      .then(function () { return pagefind.init(); });
+      .then(function () { return pagefind.init(); })
+      .then(function () {
+        // A large site's index comes in parts (sitegen/search.py): merge the others into the first.
+        return Promise.all((text.merge || "").split(" ").filter(Boolean).map(function (part) {
+          return pagefind.mergeIndex(part, { baseUrl: text.base, excerptLength: excerptLength });
+        }));
+      });
   }).then(function () {
     form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 250); });
