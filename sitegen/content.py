@@ -146,12 +146,10 @@ class RecordCache:
         self.path = path
         self.old: dict = {}
         self.new: dict = {}
-        try:
-            version, old = pickle.loads(path.read_bytes()) if path else (None, {})
-            if version == incremental.code_version() and isinstance(old, dict):
-                self.old = old
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
-            pass
+        saved = incremental.load_pickle(path)
+        if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == incremental.code_version() \
+                and isinstance(saved[1], dict):
+            self.old = saved[1]
 
     @staticmethod
     def stamp(path: Path) -> tuple | None:
@@ -180,13 +178,7 @@ class RecordCache:
         if self.path is None or self.new.keys() == self.old.keys() and all(
                 self.new[k] is self.old[k] for k in self.new):
             return
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(pickle.dumps((incremental.code_version(), self.new), protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a read-only project still builds, just without the cache
+        incremental.save_pickle(self.path, (incremental.code_version(), self.new))
 
 
 def _markdown_files(folder: Path) -> list[Path]:

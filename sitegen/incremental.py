@@ -108,6 +108,32 @@ def save_state(path: Path, state: BuildState) -> None:
     os.replace(tmp, path)
 
 
+_UNPICKLE_ERRORS = (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError,
+                    IndexError)
+
+
+def load_pickle(path: Path | None):
+    """A cache file's object, or None when it is missing, unreadable or from an incompatible version."""
+    try:
+        return pickle.loads(path.read_bytes()) if path else None
+    except _UNPICKLE_ERRORS:
+        return None
+
+
+def save_pickle(path: Path, value) -> bool:
+    """Write a cache file atomically (a temporary file, then a rename); False where it cannot be written
+    (a read-only project still builds, only without that cache)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
 @functools.cache
 def code_version() -> str:
     """A hash of sitegen's own code: cached results of another version are never reused."""

@@ -30,7 +30,6 @@ import gzip
 import hashlib
 import json
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -39,7 +38,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import urls
+from . import incremental, urls
 from .theme import LANGS
 from .errors import SitegenError
 from .write import scratch_folder
@@ -135,10 +134,7 @@ class IndexCache:
 
 
 def _load_cache(path: Path | None) -> IndexCache | None:
-    try:
-        cache = pickle.loads(path.read_bytes()) if path else None
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
-        return None
+    cache = incremental.load_pickle(path)
     return cache if isinstance(cache, IndexCache) else None
 
 
@@ -219,15 +215,8 @@ def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: 
         entry = json.loads((part / "pagefind-entry.json").read_text(encoding="utf-8"))
         for lang, info in entry["languages"].items():
             languages[lang] = languages.get(lang, 0) + info["page_count"]
-    if cache_path is not None:
-        try:
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_path.with_name(f".{cache_path.name}.tmp-{os.getpid()}")
-            tmp.write_bytes(pickle.dumps(IndexCache(folder.stat().st_ino, parts, entries, signatures),
-                                         protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, cache_path)
-        except OSError:
-            pass  # the next build indexes every part again
+    if cache_path is not None:  # without it the next build indexes every part again
+        incremental.save_pickle(cache_path, IndexCache(folder.stat().st_ino, parts, entries, signatures))
     files = [p for p in bundle.rglob("*") if p.is_file()]
     return SearchReport(True, dict(sorted(languages.items())), len(files), sum(p.stat().st_size for p in files),
                         time.perf_counter() - started, list(dict.fromkeys(warnings)), len(dirty), len(folders))

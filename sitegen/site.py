@@ -7,7 +7,6 @@ Everything is read and checked before anything is rendered; a run with errors ra
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +185,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
     incremental.save_state(state_path, incremental.BuildState(
         key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned)))
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
-        _save_stamp(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
+        incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))
     return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
                        sorted(job.output for job in todo), removed, sorted(changed))
@@ -253,15 +252,6 @@ def _time_window(model: Model) -> tuple:
     return (max((e for e in ends if e <= now), default=None), min((e for e in ends if e > now), default=None))
 
 
-def _save_stamp(path: Path, stamp: Stamp) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(pickle.dumps(stamp, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache: the next build is a normal incremental one
-
-
 def up_to_date(config_path: Path, overrides: dict | None = None, drafts: bool = False) -> Stamp | None:
     """The stamp of the previous build when nothing it depends on changed since; else None."""
     problems = Problems()
@@ -271,10 +261,10 @@ def up_to_date(config_path: Path, overrides: dict | None = None, drafts: bool = 
         return None
     if problems.errors:
         return None
+    stamp = incremental.load_pickle(config.cache_path / STAMP)
     try:
-        stamp = pickle.loads((config.cache_path / STAMP).read_bytes())
         inode = config.output_path.stat().st_ino
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
+    except OSError:
         return None
     if not isinstance(stamp, Stamp) or stamp.key != state_key(config, drafts) or stamp.output_inode != inode:
         return None
