@@ -40,6 +40,7 @@ class Term:
     advances: list["Advance"] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     source: str = ""  # the data file it comes from
+    _all: list | None = field(default=None, init=False, repr=False)  # all_advances(), once the model is built
 
     def __repr__(self) -> str:  # short: the generated repr walks the whole graph of terms and advances
         return f"<Term {self.kind}/{self.slug}>"
@@ -49,11 +50,16 @@ class Term:
         return urls.term(self.kind, self.slug)
 
     def all_advances(self) -> list["Advance"]:
-        """Own advances and those of sub-categories, each once, newest year first."""
-        seen: dict[int, Advance] = {id(a): a for a in self.advances}
-        for child in self.children:
-            seen.update((id(a), a) for a in child.advances)
-        return sorted(seen.values(), key=Advance.sort_key)
+        """Own advances and those of sub-categories, each once, newest year first.
+
+        Kept after the first call: membership is complete once :func:`build_model` has returned.
+        """
+        if self._all is None:
+            seen: dict[int, Advance] = {id(a): a for a in self.advances}
+            for child in self.children:
+                seen.update((id(a), a) for a in child.advances)
+            self._all = sorted(seen.values(), key=Advance.sort_key)
+        return self._all
 
     def by_year(self) -> list[tuple[int, list["Advance"]]]:
         groups: dict[int, list[Advance]] = defaultdict(list)
@@ -133,11 +139,17 @@ class Advance(Document):
 
     @property
     def list_order(self) -> tuple:
-        m = self.meta
-        return (m["rank"] is None, m["rank"] or 0, m["order"] or 999, m["title"], self.record.rel)
+        return self.sort_key()[2]
 
     def sort_key(self) -> tuple:
-        return (-self.meta["year"], LISTS.index(self.meta["list"]), self.list_order)
+        """Newest year first, World before China, then rank (kept: the fields it reads never change)."""
+        key = self.__dict__.get("_sort_key")
+        if key is None:
+            m = self.meta
+            key = self.__dict__["_sort_key"] = (
+                -m["year"], LISTS.index(m["list"]),
+                (m["rank"] is None, m["rank"] or 0, m["order"] or 999, m["title"], self.record.rel))
+        return key
 
 
 @dataclass(eq=False)

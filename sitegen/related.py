@@ -60,11 +60,12 @@ def related_advances(advances: list["Advance"], limit: int = MAX_RELATED) -> Non
     categories, then more shared industries; then the site's usual order (newest year, World before
     China, rank). At most ``limit``.
     """
+    ordered = sorted(advances, key=lambda a: a.sort_key())
     by_term: dict[int, list[Advance]] = {}
-    for adv in sorted(advances, key=lambda a: a.sort_key()):
+    for adv in ordered:
         for term in adv.categories + adv.industries:
             by_term.setdefault(id(term), []).append(adv)
-    position = {id(adv): index for index, adv in enumerate(sorted(advances, key=lambda a: a.sort_key()))}
+    position = {id(adv): index for index, adv in enumerate(ordered)}
     cat_ids = {id(a): frozenset(id(t) for t in a.categories) for a in advances}
     ind_ids = {id(a): frozenset(id(t) for t in a.industries) for a in advances}
     for adv in advances:

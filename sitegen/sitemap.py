@@ -92,6 +92,7 @@ class ContentDates:
 
     def __init__(self, model: Model):
         self.release = {y.year: _release_date(y) for y in model.years}
+        self._terms: dict[int, dt.date | None] = {}  # a term's date is asked once per language and per page
 
     def of_context(self, context: dict) -> dt.date | None:
         dates = [d for key in sorted(context) if (d := self.of(context[key]))]
@@ -106,7 +107,9 @@ class ContentDates:
         if isinstance(value, Year):
             return _release_date(value)
         if isinstance(value, Term):
-            return self.of(value.all_advances(), depth)
+            if id(value) not in self._terms:
+                self._terms[id(value)] = self.of(value.all_advances(), depth)
+            return self._terms[id(value)]
         if isinstance(value, (list, tuple)) and depth < 2:
             dates = [d for item in value if (d := self.of(item, depth + 1))]
             return max(dates) if dates else None
