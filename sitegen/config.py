@@ -34,6 +34,8 @@ CONFIG = Schema("sitegen config.yaml", (
     Field("cache_dir", Text(max_len=200), default=".sitegen-cache",
           doc="folder for the build cache (rendered Markdown), relative to config.yaml; safe to delete"),
     Field("news_per_page", Int(1, 100), default=10, doc="news items per listing page"),
+    Field("term_per_page", Int(1, 1000), default=50,
+          doc="advances per page of a category, industry, society or organisation"),
     Field("video_hosts", ListOf(HOST), default=VIDEO_HOSTS,
           doc="hosts whose https:// video players Markdown bodies may embed with <iframe>; [] allows none"),
     Field("now", DateTime(), doc="the build's now for upcoming/past lectures: YYYY-MM-DD or \"YYYY-MM-DD HH:MM\" "

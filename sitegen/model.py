@@ -62,10 +62,15 @@ class Term:
         return self._all
 
     def by_year(self) -> list[tuple[int, list["Advance"]]]:
-        groups: dict[int, list[Advance]] = defaultdict(list)
-        for adv in self.all_advances():
-            groups[adv.year].append(adv)
-        return sorted(groups.items(), reverse=True)
+        return by_year(self.all_advances())
+
+
+def by_year(advances) -> list[tuple[int, list["Advance"]]]:
+    """(year, advances of that year in their order), newest year first."""
+    groups: dict[int, list[Advance]] = defaultdict(list)
+    for adv in advances:
+        groups[adv.year].append(adv)
+    return sorted(groups.items(), reverse=True)
 
 
 def sources(items) -> frozenset:
@@ -191,7 +196,8 @@ class Model:
     schedule: object = None  # lectures.Schedule: upcoming and past as of `now`
     now: object = None  # the build's now (sitegen/clock.py), an aware datetime
     news: list = field(default_factory=list)  # news.NewsItem, newest first
-    news_pages: list = field(default_factory=list)  # news.NewsPage: /news/, /news/page/2/ …
+    news_per_page: int = 10  # page sizes of listings (config.yaml)
+    term_per_page: int = 50
 
     @property
     def latest(self) -> Year | None:

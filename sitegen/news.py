@@ -2,9 +2,9 @@
 
 ``content/news/<name>.md`` — front matter :data:`~sitegen.contenttypes.NEWS`, the text as body.
 
-* :func:`build_news` (model stage): items newest first, slugs, sources, ``updated`` not before ``date``;
-  pages of ``news_per_page`` items (``/news/``, ``/news/page/2/`` …).
-* :func:`news_pages` (a planner of :data:`sitegen.render.PLANNERS`): the listing pages and one page per item.
+* :func:`build_news` (model stage): items newest first, slugs, sources, ``updated`` not before ``date``.
+* :func:`news_pages` (a planner of :data:`sitegen.render.PLANNERS`): the listing pages of ``news_per_page``
+  items (``/news/``, ``/news/page/2/`` …) and one page per item.
 * :func:`make_files` (an entry of :data:`sitegen.site.FILES`): the Atom feed (RFC 4287) ``/feed.xml``
   and ``/en/feed.xml``, built with ElementTree so it is always well-formed. Entry and feed ids are
   ``urn:uuid:`` values derived from the file names, so they survive a change of ``base_url``.
@@ -22,6 +22,7 @@ from . import urls
 from .content import Content
 from .errors import Problems
 from .model import Document, sources
+from .pagination import paginate
 from .slugs import record_slug
 
 NAMESPACE = uuid.UUID("2f6a0c1d-8e4b-5d3a-a7c9-5b1e0d4f3a62")  # fixed forever: feed and entry ids depend on it
@@ -47,31 +48,6 @@ class NewsItem(Document):
 
     def sort_key(self) -> tuple:
         return (-self.meta["date"].toordinal(), self.slug)
-
-
-@dataclass
-class NewsPage:
-    number: int  # 1-based
-    count: int  # number of pages
-    items: list[NewsItem]
-
-    @property
-    def route(self) -> str:
-        return urls.news(self.number)
-
-    @property
-    def prev_route(self) -> str | None:
-        return urls.news(self.number - 1) if self.number > 1 else None
-
-    @property
-    def next_route(self) -> str | None:
-        return urls.news(self.number + 1) if self.number < self.count else None
-
-
-def paginate(items: list[NewsItem], per_page: int) -> list[NewsPage]:
-    """Pages of ``per_page`` items; there is always a first page (it may be empty)."""
-    chunks = [items[i:i + per_page] for i in range(0, len(items), per_page)] or [[]]
-    return [NewsPage(n, len(chunks), chunk) for n, chunk in enumerate(chunks, start=1)]
 
 
 def build_news(content: Content, problems: Problems, drafts: bool = False) -> list[NewsItem]:
@@ -110,8 +86,10 @@ def build_news(content: Content, problems: Problems, drafts: bool = False) -> li
 def news_pages(model, add) -> None:
     """``/news/``, ``/news/page/<n>/`` and one page per item."""
     items = model.news
-    for page in model.news_pages:
-        add(page.route, "news_list.html", sources(page.items), news_page=page)
+    # Which items are on which page (and how many pages there are) changes with any item added or removed.
+    order = add.derived("@members:news", [item.record.rel for item in items])
+    for page in paginate(items, model.news_per_page, urls.news()):
+        add(page.route, "news_list.html", sources(page.items) | {order}, news_page=page)
     for index, item in enumerate(items):
         newer = items[index - 1] if index else None
         older = items[index + 1] if index + 1 < len(items) else None

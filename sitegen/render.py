@@ -8,6 +8,7 @@ what to render.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from . import urls
 from .config import Config
 from .errors import SitegenError
 from .contenttypes import LISTS
-from .model import TERM_KINDS, Model, sources
+from .model import TERM_KINDS, Model, by_year, sources
+from .pagination import paginate
 from .stats import stats_page
 from .lectures import lecture_pages
 from .news import news_pages
@@ -173,53 +175,88 @@ def _get(obj, name: str):
 DATA_FILES = frozenset(f"content/{n}" for n in ("categories.yaml", "industries.yaml", "societies.yaml"))
 
 
+def listed(add, advances) -> frozenset:
+    """What a page listing ``advances`` depends on: their files, and what each item shows that other
+    records decide (its place in an unranked list, its organisations' spelling and links)."""
+    advances = list(advances)
+    items = {add.derived(f"@item:{a.record.rel}", a.position, [(o.name, o.slug) for o in a.organizations])
+             for a in advances}
+    return sources(advances) | items
+
+
 def core_pages(model: Model, add) -> None:
     """Home, years, dual views, lists, advances, term pages, static pages and the 404 page."""
     everything = sources(model.advances) | DATA_FILES | frozenset(y.rel for y in model.years if y.rel)
     latest = model.latest
-    add(urls.home(), "home.html", ((sources(a for lst in latest.lists.values() for a in lst) | {latest.rel}
+    add(urls.home(), "home.html", ((listed(add, (a for lst in latest.lists.values() for a in lst)) | {latest.rel}
                                     | DATA_FILES) if latest else frozenset())
         | sources(model.lectures) | sources(model.news), year=latest)  # home shows lectures and news too
     add(urls.years(), "years.html", everything, years=model.years)
     for year in model.years:
-        deps = sources(a for lst in year.lists.values() for a in lst) | DATA_FILES | ({year.rel} if year.rel else set())
+        deps = listed(add, (a for lst in year.lists.values() for a in lst)) | DATA_FILES | (
+            {year.rel} if year.rel else set())
         add(year.route, "year.html", deps, year=year)
         for lst in LISTS:
             add(year.list_route(lst), "list.html", deps, year=year, list_name=lst, advances=year.lists[lst])
     for adv in model.advances:
         # Related advances are chosen among all advances sharing a term; their files are the ones shown.
         neighbours = [a for a in (adv.prev, adv.next, adv.other_list, *adv.related) if a]
-        add(adv.route, "advance.html", sources([adv, *neighbours]) | DATA_FILES, advance=adv)
+        add(adv.route, "advance.html", listed(add, [adv, *neighbours]) | DATA_FILES, advance=adv)
     for kind in TERM_KINDS:
         add(urls.term_index(kind), "terms.html", everything, kind=kind,
             terms=model.categories if kind == "categories" else model.term_list(kind))
         for term in model.term_list(kind):
-            add(term.route, "term.html", sources(term.all_advances()) | DATA_FILES, kind=kind, term=term)
+            # A page depends on the advances it shows, and on the term's members in order: which advances
+            # are on which page, the count, the name (an organisation is spelled as in its newest advance).
+            members = term.all_advances()
+            order = add.derived(f"@members:{term.route}", term.name, [a.record.rel for a in members])
+            for page in paginate(members, model.term_per_page, term.route):
+                add(page.route, "term.html", listed(add, page.items) | DATA_FILES | {order}, kind=kind, term=term,
+                    term_page=page, groups=by_year(page.items))
     for page in model.pages:
         add(page.route, "page.html", sources([page]), page=page)
     add(urls.not_found(), "404.html", set())
 
 
 # Each planner adds the pages of one section of the site: planner(model, add) where
-# add(route, template, deps, **context) registers one page (called once per language).
+# add(route, template, deps, **context) registers one page (rendered in each language), see Plan.
 PLANNERS = [core_pages, stats_page, lecture_pages, news_pages, search_pages]
 
 
-def plan(model: Model, base_deps: frozenset) -> list[Job]:
+class Plan:
+    """The pages being planned; planners call it as ``add(route, template, deps, **context)``.
+
+    ``deps`` are project-relative files, and *derived sources* (``add.derived``): values computed across
+    records, such as a term's members in order. A derived source is fingerprinted like a file, so a page
+    that depends on one is re-rendered when the value changes, even when none of its own files did.
+    """
+
+    def __init__(self, base: frozenset):
+        self.base = base
+        self.pages: list[tuple] = []
+        self.values: dict[str, str] = {}  # derived source → sha256 of its value
+
+    def __call__(self, route: str, template: str, deps, **context) -> None:
+        self.pages.append((route, template, context, frozenset(deps) | self.base))
+
+    def derived(self, name: str, *value) -> str:
+        self.values[name] = hashlib.sha256(repr(value).encode("utf-8")).hexdigest()
+        return name
+
+
+def plan(model: Model, base_deps: frozenset, derived: dict | None = None) -> list[Job]:
     """Every page of the site in both languages, with the source files each depends on.
 
     ``base_deps`` are files every page depends on (config, the navigation's pages, theme files).
     The planners run once; each page they add becomes one job per language (all Chinese jobs first).
+    The values of derived sources are put in ``derived`` (see :class:`Plan`).
     """
-    base = base_deps | sources(model.pages)  # the navigation lists every page
-    pages: list[tuple] = []
-
-    def add(route, template, deps, **context):
-        pages.append((route, template, context, frozenset(deps) | base))
-
+    add = Plan(base_deps | sources(model.pages))  # the navigation lists every page
     for planner in PLANNERS:
         planner(model, add)
-    return [Job(route, lang, template, context, deps) for lang in LANGS for route, template, context, deps in pages]
+    if derived is not None:
+        derived.update(add.values)
+    return [Job(route, lang, template, context, deps) for lang in LANGS for route, template, context, deps in add.pages]
 
 
 def theme_rel_files(theme: Theme, root: Path) -> frozenset:

@@ -52,7 +52,7 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
     model.schedule = lectures.build_schedule(content, model, problems, model.now, config.timezone, drafts=drafts)
     model.lectures = model.schedule.all
     model.news = news.build_news(content, problems, drafts=drafts)
-    model.news_pages = news.paginate(model.news, config.news_per_page)
+    model.news_per_page, model.term_per_page = config.news_per_page, config.term_per_page
     site = Site(root, config, theme, content, model, problems, drafts)
     render_markdown(site)
     images.check_images(model, config.content_path, problems)
@@ -137,7 +137,8 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
     theme_files = render_stage.theme_rel_files(site.theme, root)
     base_deps = frozenset(f for f in theme_files if "/templates/" not in f) | {
         site.config.path.relative_to(root).as_posix(), TIME_SOURCE}
-    jobs = render_stage.plan(site.model, base_deps)
+    derived: dict[str, str] = {}
+    jobs = render_stage.plan(site.model, base_deps, derived)
     closures: dict = {}
     for job in jobs:
         job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)
@@ -151,6 +152,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
     # Pages that depend on the time of the build (upcoming vs past lectures) depend on this virtual
     # source: it changes when the model's view of "now" changes what is shown.
     sources[TIME_SOURCE] = (0, 0, time_signature(site.model))
+    sources.update((name, (0, 0, value)) for name, value in derived.items())
     changed = incremental.changed_files(previous.sources, sources) if previous else set()
     todo = incremental.dirty(jobs, previous, changed)
 

@@ -108,8 +108,13 @@ def lectures_ics() -> str:
     return "lectures/lectures.ics"
 
 
+def paged(route: str, number: int) -> str:
+    """Page ``number`` of the listing at ``route`` (page 1 is the listing itself)."""
+    return route if number == 1 else f"{route}page/{number}/"
+
+
 def news(page: int = 1) -> str:
-    return "news/" if page == 1 else f"news/page/{page}/"
+    return paged("news/", page)
 
 
 def news_item(slug: str) -> str:

@@ -21,11 +21,15 @@ SITES = Path(__file__).resolve().parent / "sites"
 LISTS = ("world", "china")
 
 
-def build_site(dest: Path, name: str = "discovery") -> Path:
-    """Copy tests/sites/<name>/ and the repository's themes into ``dest/site``, build it; return the site folder."""
+def build_site(dest: Path, name: str = "discovery", config: str = "") -> Path:
+    """Copy tests/sites/<name>/ and the repository's themes into ``dest/site`` (``config`` appended to its
+    config.yaml), build it; return the site folder."""
     site = dest / "site"
     shutil.copytree(SITES / name, site)
     shutil.copytree(REPO / "themes", site / "themes")
+    if config:
+        with (site / "config.yaml").open("a", encoding="utf-8") as fh:
+            fh.write("\n" + config)
     result = subprocess.run([sys.executable, "-m", "sitegen", "build"], cwd=site, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr

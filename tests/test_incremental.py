@@ -183,3 +183,58 @@ def test_failed_build_is_never_up_to_date(project):
         build(project)
     edit(project, ADVANCE, "year: twenty", "year: 2021")
     assert site_mod.up_to_date(project / "config.yaml") is None  # the file was rewritten: build and see
+
+
+# --- derived sources: what a page shows that other records decide -----------------------------------
+
+def advances_of(project: Path, route: str) -> list[str]:
+    """The advance files listed on the term page at ``route`` (``categories/equipment/``) — its first page."""
+    model = site_mod.load(project / "config.yaml").model
+    term = next(t for kind in model.terms.values() for t in kind.values() if t.route == route)
+    return [a.record.rel for a in term.all_advances()]
+
+
+def test_an_edit_rewrites_only_the_page_of_a_term_that_shows_the_advance(project, tmp_path):
+    members = advances_of(project, "categories/equipment/")
+    assert len(members) > 50  # two pages of 50 (term_per_page)
+    on_page_2 = next(rel for rel in members[50:] if "## 应用情况" in (project / rel).read_text(encoding="utf-8"))
+    edit(project, on_page_2, "## 应用情况", "## 应用情况\n\n分页测试。")
+    rendered = set(build(project).rendered)
+    assert "categories/equipment/page/2/index.html" in rendered
+    assert "en/categories/equipment/page/2/index.html" in rendered
+    assert "categories/equipment/index.html" not in rendered  # it does not show that advance
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_removing_an_advance_moves_the_next_pages_of_its_terms(project, tmp_path):
+    members = advances_of(project, "categories/equipment/")
+    first = members[0]
+    (project / first).unlink()
+    rendered = set(build(project).rendered)
+    assert {"categories/equipment/index.html", "categories/equipment/page/2/index.html"} <= rendered
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_removing_an_unranked_advance_renumbers_its_list_on_every_page(project, tmp_path):
+    # The China lists are unranked: an advance's number is its place in the list. Removing the first one
+    # renumbers the others on pages that do not show the removed one (term pages, related lists).
+    model = site_mod.load(project / "config.yaml").model
+    year = next(y for y in model.years if y.lists["china"] and y.lists["china"][0].meta["rank"] is None)
+    first = year.lists["china"][0]
+    assert not any(a.meta["also_in"] for a in year.lists["china"] + year.lists["world"])
+    (project / first.record.rel).unlink()
+    build(project)
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_a_news_item_added_moves_the_items_of_the_next_news_pages(tmp_path):
+    from test_lectures import lecture_site
+
+    project = lecture_site(tmp_path)  # news_per_page: 2, five items
+    build(project)
+    (project / "content/news/2021-09-item-6.md").write_text(
+        "---\ntitle: 新闻 6\ntitle_en: News 6\ndate: 2021-09-01\nsummary: 第 6 条。\ndemo: true\n---\n\n正文。\n",
+        encoding="utf-8")
+    rendered = set(build(project).rendered)
+    assert {"news/index.html", "news/page/2/index.html", "news/page/3/index.html"} <= rendered
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)

@@ -7,6 +7,7 @@ carry the term, newest year first, World before China, in list order.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,57 @@ def test_term_kinds_have_index_pages_in_both_languages(site):
 def test_empty_industry_and_society_pages_say_so_in_their_own_words(site, route, text):
     html = (site / "output" / route / "index.html").read_text(encoding="utf-8")
     assert f'<p class="empty">{text}</p>' in html and 'class="advance-item"' not in html
+
+
+# --- term pages in pages of term_per_page advances ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory) -> Path:
+    return build_site(tmp_path_factory.mktemp("paged"), config="term_per_page: 2\n")
+
+
+def term_pages(site: Path, route: str, lang: str) -> list[str]:
+    """The HTML of each page of a term, following rel="next" from its first page."""
+    prefix = "en/" if lang == "en" else ""
+    html = (site / "output" / prefix / route / "index.html").read_text(encoding="utf-8")
+    pages = [html]
+    while (found := re.search(r'<a rel="next" href="([^"]+)"', html)):
+        assert found.group(1).startswith(f"{BASE}{prefix}{route}/page/{len(pages) + 1}/")
+        html = (site / "output" / found.group(1).removeprefix(BASE) / "index.html").read_text(encoding="utf-8")
+        pages.append(html)
+    return pages
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_term_pages_list_every_advance_once_in_order_across_their_pages(paged, content, lang):
+    page_n = "第 {n} 页，共 {count} 页" if lang == "zh" else "Page {n} of {count}"
+    several = 0
+    for key in content.categories:
+        expected = [href(a, lang) for a in content.with_category(key)]
+        pages = term_pages(paged, f"categories/{key}", lang)
+        assert len(pages) == max(1, -(-len(expected) // 2)), key
+        links = []
+        for n, html in enumerate(pages, start=1):
+            parser = PageParser()
+            parser.feed(html)
+            assert 0 < len(parser.advance_links) <= 2 or not expected
+            links += parser.advance_links
+            if len(pages) > 1:
+                count = len(pages)
+                assert f'<span class="meta">{page_n.format(n=n, count=count)}</span>' in html
+                assert ('<link rel="prev"' in html) == (n > 1) and ('<link rel="next"' in html) == (n < count)
+                assert (page_n.format(n=n, count=count) in html.split("</title>")[0]) == (n > 1)  # page 1: plain title
+                total = f"{len(expected)} 项" if lang == "zh" else f"{len(expected)} advance"
+                assert total in html  # every page gives the term's total
+        several += len(pages) > 1
+        assert links == expected, key
+    assert several >= 2, "the fixture has terms of more than two advances"
+
+
+def test_each_page_of_a_term_groups_its_own_advances_by_year(paged, content):
+    key = max(content.categories, key=lambda k: len(content.with_category(k)))
+    advances = content.with_category(key)
+    for n, html in enumerate(term_pages(paged, f"categories/{key}", "zh")):
+        shown = advances[2 * n:2 * n + 2]
+        years = re.findall(r'<h2 id="y(\d{4})">', html)
+        assert years == sorted({str(a.year) for a in shown}, reverse=True)
