@@ -55,6 +55,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self._memo: dict = {}
+        self._jobs: list[Job] | None = None
         self.env.globals.update(site=config.values, model=model, lists=LISTS, langs=LANGS,
                                 asset=self.asset, term_kinds=TERM_KINDS,
                                 memo_get=self._memo.get, memo_set=self._memo_set)
@@ -62,6 +63,17 @@ class Renderer:
         # json: safe inside <script> too (a "</script>" in a value cannot close the element).
         self.env.filters.update(date=self._date, json=lambda v: Markup(
             json.dumps(v, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")))
+
+    @property
+    def jobs(self) -> list[Job]:
+        """The pages of the site (the build's own plan when it set one, else planned once here)."""
+        if self._jobs is None:
+            self._jobs = plan(self.model, frozenset())
+        return self._jobs
+
+    @jobs.setter
+    def jobs(self, jobs: list[Job]) -> None:
+        self._jobs = jobs
 
     def _memo_set(self, key, value):
         """Keep a rendered fragment (e.g. an advance's list item) for the other pages that show it."""

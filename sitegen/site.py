@@ -138,7 +138,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
     base_deps = frozenset(f for f in theme_files if "/templates/" not in f) | {
         site.config.path.relative_to(root).as_posix(), TIME_SOURCE}
     derived: dict[str, str] = {}
-    jobs = render_stage.plan(site.model, base_deps, derived)
+    jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived)
     closures: dict = {}
     for job in jobs:
         job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)

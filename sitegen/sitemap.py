@@ -22,7 +22,6 @@ import datetime as dt
 import re
 from xml.sax.saxutils import escape, quoteattr
 
-from . import render as render_stage
 from . import urls
 from .model import Advance, Model, Term, Year
 from .theme import LANGS
@@ -35,7 +34,7 @@ NOT_LISTED = {urls.not_found()}  # never listed, whatever its template says
 def make_files(site, renderer) -> list[tuple[str, bytes]]:
     """sitemap.xml (or an index of numbered sitemaps) and robots.txt."""
     u = renderer.urls
-    jobs = render_stage.plan(site.model, frozenset())
+    jobs = renderer.jobs
     hidden = noindex_templates(renderer, {job.template for job in jobs})
     entries = sitemap_entries(site.model, [job for job in jobs if job.template not in hidden], u)
     files: list[tuple[str, bytes]] = []
