@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 import jinja2.meta
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass
@@ -28,8 +28,15 @@ class BuildState:
     key: str  # what must be equal for the previous output to be reused (versions, config, options)
     output_inode: int  # the output folder the state describes
     sources: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # rel → (mtime_ns, size, sha256)
-    pages: dict[str, frozenset] = field(default_factory=dict)  # output file → source files it depends on
+    pages: dict[str, frozenset] = field(default_factory=dict)  # output file → its sources not in common
     owned: tuple = ()  # output folders written by post-write steps (the search index)
+    common: frozenset = frozenset()  # sources every page depends on (config, base templates, UI strings …)
+
+    @classmethod
+    def of(cls, key: str, output_inode: int, sources: dict, deps: dict[str, frozenset], owned: tuple) -> "BuildState":
+        """The state of a build whose pages have ``deps``; what all of them share is kept once."""
+        common = frozenset.intersection(*deps.values()) if deps else frozenset()
+        return cls(key, output_inode, sources, {out: d - common for out, d in deps.items()}, owned, common)
 
 
 def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict) -> frozenset:
@@ -74,7 +81,7 @@ def changed_files(old: dict, new: dict) -> set[str]:
 
 def dirty(jobs, state: BuildState | None, changed: set[str]) -> list:
     """The jobs to render: new pages and pages whose old or new dependencies changed."""
-    if state is None:
+    if state is None or not changed.isdisjoint(state.common):
         return list(jobs)
     out = []
     for job in jobs:

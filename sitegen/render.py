@@ -190,10 +190,14 @@ DATA_FILES = frozenset(f"content/{n}" for n in ("categories.yaml", "industries.y
 def listed(add, advances) -> frozenset:
     """What a page listing ``advances`` depends on: their files, and what each item shows that other
     records decide (its place in an unranked list, its organisations' spelling and links)."""
-    advances = list(advances)
-    items = {add.derived(f"@item:{a.record.rel}", a.position, [(o.name, o.slug) for o in a.organizations])
-             for a in advances}
-    return sources(advances) | items
+    out: set = set()
+    for adv in advances:
+        deps = add.memo.get(adv)
+        if deps is None:  # once per advance: most are listed on several pages
+            deps = add.memo[adv] = sources([adv]) | {add.derived(
+                f"@item:{adv.record.rel}", adv.position, [(o.name, o.slug) for o in adv.organizations])}
+        out |= deps
+    return frozenset(out)
 
 
 def core_pages(model: Model, add) -> None:
@@ -247,6 +251,7 @@ class Plan:
         self.base = base
         self.pages: list[tuple] = []
         self.values: dict[str, str] = {}  # derived source → sha256 of its value
+        self.memo: dict = {}  # for planners: what they compute once per record (see listed)
 
     def __call__(self, route: str, template: str, deps, **context) -> None:
         self.pages.append((route, template, context, frozenset(deps) | self.base))

@@ -184,7 +184,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             owned = []
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])
-    incremental.save_state(state_path, incremental.BuildState(
+    incremental.save_state(state_path, incremental.BuildState.of(
         key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned)))
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
         incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),

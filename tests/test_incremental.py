@@ -238,3 +238,20 @@ def test_a_news_item_added_moves_the_items_of_the_next_news_pages(tmp_path):
     rendered = set(build(project).rendered)
     assert {"news/index.html", "news/page/2/index.html", "news/page/3/index.html"} <= rendered
     assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_state_keeps_what_every_page_shares_once_and_finds_the_same_dirty_pages():
+    from types import SimpleNamespace
+
+    from sitegen import incremental
+
+    deps = {"a.html": frozenset({"config.yaml", "base.html", "a.md"}),
+            "b.html": frozenset({"config.yaml", "base.html", "b.md", "a.md"}),
+            "c.html": frozenset({"config.yaml", "base.html", "c.md"})}
+    state = incremental.BuildState.of("k", 1, {}, deps, ())
+    assert state.common == {"config.yaml", "base.html"}
+    assert state.pages["b.html"] == {"b.md", "a.md"}
+    jobs = [SimpleNamespace(output=out, deps=d) for out, d in deps.items()]
+    for changed in ({"a.md"}, {"c.md"}, {"base.html"}, {"other.md"}, set()):
+        naive = [j.output for j in jobs if changed & deps[j.output]]
+        assert [j.output for j in incremental.dirty(jobs, state, changed)] == naive, changed
