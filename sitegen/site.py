@@ -177,7 +177,10 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             # Nothing changed, or a preview rebuild (which must be quick): the previous search index
             # etc. are kept; `sitegen build` regenerates them.
             owned = list(previous.owned)
-            removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in owned))
+            if live:  # the served folder holds exactly what the previous build wrote: no walk needed
+                removed = out.remove(sorted((previous.pages.keys() | previous.files) - keep))
+            else:
+                removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in owned))
         else:
             # Before the post-write steps, which read the final pages; each step updates its own folders.
             removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in previous.owned) if previous else ())
@@ -185,7 +188,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])
     incremental.save_state(state_path, incremental.BuildState.of(
-        key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned)))
+        key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned), keep))
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
         incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))

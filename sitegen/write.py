@@ -113,6 +113,21 @@ class _Writer:
         return sorted(removed)
 
 
+    def remove(self, rels: list[str]) -> list[str]:
+        """Remove these files (where they exist) and the folders they leave empty; return ``rels``."""
+        for rel in rels:
+            path = self.path(rel)
+            path.unlink(missing_ok=True)
+            folder = path.parent
+            while folder != self.dir and self.dir in folder.parents:
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty (or already gone with a sibling): stop here
+                    break
+                folder = folder.parent
+        return rels
+
+
 class Staging(_Writer):
     """``with Staging(output) as stage: stage.write("a/index.html", b"…")`` — swapped in on success."""
 

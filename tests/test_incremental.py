@@ -255,3 +255,20 @@ def test_state_keeps_what_every_page_shares_once_and_finds_the_same_dirty_pages(
     for changed in ({"a.md"}, {"c.md"}, {"base.html"}, {"other.md"}, set()):
         naive = [j.output for j in jobs if changed & deps[j.output]]
         assert [j.output for j in incremental.dirty(jobs, state, changed)] == naive, changed
+
+
+def test_a_preview_rebuild_removes_what_the_previous_build_wrote_and_no_longer_exists(project, tmp_path, monkeypatch):
+    from sitegen import write
+
+    slug = "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools"
+    (project / ADVANCE).unlink()
+    monkeypatch.setattr(write._Writer, "prune", lambda *a: pytest.fail("a preview rebuild walked the output"))
+    result = build(project, live=True)
+    assert {f"advances/2021/{slug}/index.html", f"en/advances/2021/{slug}/index.html"} <= set(result.removed)
+    assert not (project / f"output/advances/2021/{slug}").exists()  # and its folder, left empty
+    assert (project / "output/advances/2021").is_dir()
+    monkeypatch.undo()
+
+    def pages(digest):  # the preview keeps the search index of the build before it
+        return {k: v for k, v in digest.items() if not k.startswith("pagefind/")}
+    assert pages(tree_digest(project / "output")) == pages(cold_digest(project, tmp_path))
