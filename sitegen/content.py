@@ -146,6 +146,7 @@ class RecordCache:
         self.path = path
         self.old: dict = {}
         self.new: dict = {}
+        self.in_memory = False  # True: save() waits for save(force=True)
         saved = incremental.load_pickle(path)
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == incremental.code_version() \
                 and isinstance(saved[1], dict):
@@ -174,11 +175,18 @@ class RecordCache:
             self.new[rel] = ((kind, stamp), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
         return record
 
-    def save(self) -> None:
-        if self.path is None or self.new.keys() == self.old.keys() and all(
+    def save(self, force: bool = False) -> None:
+        """Write what this run used (unless kept in memory by a preview: see :class:`sitegen.site.Warm`)."""
+        if self.path is None or self.in_memory and not force or self.new.keys() == self.old.keys() and all(
                 self.new[k] is self.old[k] for k in self.new):
             return
         incremental.save_pickle(self.path, (incremental.code_version(), self.new))
+
+    def next_run(self) -> "RecordCache":
+        """The same cache for another run in this process: what this run used is what it may reuse."""
+        if self.new:
+            self.old, self.new = self.new, {}
+        return self
 
 
 def _markdown_files(folder: Path) -> list[Path]:

@@ -32,14 +32,15 @@ class BuildState:
     owned: tuple = ()  # output folders written by post-write steps (the search index)
     common: frozenset = frozenset()  # sources every page depends on (config, base templates, UI strings …)
     files: frozenset = frozenset()  # the other files written (feeds, data, sitemap, assets)
+    post_written: bool = True  # the post-write steps' folders match the pages (False after a preview rebuild)
 
     @classmethod
     def of(cls, key: str, output_inode: int, sources: dict, deps: dict[str, frozenset], owned: tuple,
-           files: frozenset = frozenset()) -> "BuildState":
+           files: frozenset = frozenset(), post_written: bool = True) -> "BuildState":
         """The state of a build whose pages have ``deps``; what all of them share is kept once."""
         common = frozenset.intersection(*deps.values()) if deps else frozenset()
         return cls(key, output_inode, sources, {out: d - common for out, d in deps.items()}, owned, common,
-                   frozenset(files) - deps.keys())
+                   frozenset(files) - deps.keys(), post_written)
 
 
 def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict) -> frozenset:

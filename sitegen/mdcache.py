@@ -44,7 +44,7 @@ def _render(text: str, video_hosts: tuple = ()) -> md_stage.Rendered:
 class MarkdownCache:
     def __init__(self, folder: Path | None, video_hosts=()):
         self.video_hosts = tuple(sorted(video_hosts))
-        self.path = folder / f"markdown-{version(self.video_hosts)}.pickle" if folder else None
+        self.path = self.path_for(folder, video_hosts) if folder else None
         self.entries: dict[str, md_stage.Rendered] = {}
         self.used: set[str] = set()
         self.dirty = False
@@ -67,6 +67,17 @@ class MarkdownCache:
         self.used.update(keys)
         return [self.entries[k] for k in keys]
 
+    @staticmethod
+    def path_for(folder: Path, video_hosts=()) -> Path:
+        return folder / f"markdown-{version(tuple(sorted(video_hosts)))}.pickle"
+
+    def next_run(self) -> "MarkdownCache":
+        """The same cache for another run in this process; only what the last run used is kept."""
+        if self.used:
+            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+            self.used = set()
+        return self
+
     def save(self) -> None:
         """Keep only the entries this run used, written atomically."""
         if not self.path or (not self.dirty and len(self.used) == len(self.entries)):
@@ -80,3 +91,4 @@ class MarkdownCache:
         with tmp.open("wb") as fh:
             pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.path)
+        self.dirty = False

@@ -29,8 +29,15 @@ class Preview:
     """The state of a preview: the last build's errors (if any) and the rebuild logic."""
 
     def __init__(self, config_path: Path, overrides: dict, drafts: bool):
+        from .site import Warm
+
         self.config_path, self.overrides, self.drafts = config_path, overrides, drafts
         self.errors: list[str] = []
+        self.warm = Warm()  # records, Markdown and build state stay in memory between rebuilds
+
+    def close(self) -> None:
+        """Write what the rebuilds kept in memory to the cache folder (the next run starts from it)."""
+        self.warm.save()
 
     def rebuild(self, reason: str, live: bool = True) -> bool:
         from . import site as site_mod
@@ -38,8 +45,8 @@ class Preview:
 
         started = time.perf_counter()
         try:
-            loaded = site_mod.load(self.config_path, self.overrides, drafts=self.drafts)
-            result = site_mod.build(loaded, live=live)
+            loaded = site_mod.load(self.config_path, self.overrides, drafts=self.drafts, warm=self.warm)
+            result = site_mod.build(loaded, live=live, warm=self.warm)
         except ContentErrors as exc:
             print_problems(exc.problems)
             self.errors = [str(p) for p in exc.problems.errors]
@@ -180,5 +187,8 @@ def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool
     for watched in (config.content_path, config.root / "themes", config.path):
         server.watch(str(watched), lambda: preview.rebuild("change"))
     print(f"Serving {output} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    server.serve(host=host, port=port, root=str(output), open_url_delay=None, restart_delay=0)
+    try:
+        server.serve(host=host, port=port, root=str(output), open_url_delay=None, restart_delay=0)
+    finally:
+        preview.close()
     return 0

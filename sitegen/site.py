@@ -40,13 +40,53 @@ class Site:
     drafts: bool = False
 
 
-def load(config_path: Path, overrides: dict | None = None, drafts: bool = False) -> Site:
-    """Read and check everything; raise ContentErrors listing every error found."""
+@dataclass
+class Warm:
+    """What a process that builds again and again (``sitegen serve``) keeps in memory between builds instead
+    of reading it back from the cache folder and writing it again each time: the parsed records, the
+    rendered Markdown and the state of the last build. :meth:`save` writes them when the process stops;
+    until then the cache folder holds no build state (it would not describe the output any more)."""
+
+    records: RecordCache | None = None
+    markdown: MarkdownCache | None = None
+    state: incremental.BuildState | None = None
+    state_path: Path | None = None
+
+    def record_cache(self, path: Path) -> RecordCache:
+        if self.records is None or self.records.path != path:
+            self.records = RecordCache(path)
+            self.records.in_memory = True
+        return self.records.next_run()
+
+    def markdown_cache(self, folder: Path, video_hosts) -> MarkdownCache:
+        if self.markdown is None or self.markdown.path != MarkdownCache.path_for(folder, video_hosts):
+            self.markdown = MarkdownCache(folder, video_hosts)
+        return self.markdown.next_run()
+
+    def save(self) -> None:
+        try:
+            if self.records:
+                self.records.save(force=True)
+            if self.markdown:
+                self.markdown.save()
+            if self.state and self.state_path:
+                incremental.save_state(self.state_path, self.state)
+        except OSError:
+            pass  # a read-only project: the next run starts from what is there
+
+
+def load(config_path: Path, overrides: dict | None = None, drafts: bool = False, warm: Warm | None = None) -> Site:
+    """Read and check everything; raise ContentErrors listing every error found.
+
+    With ``warm``, the parsed records and rendered Markdown of the previous run in this process are reused
+    from memory (see :class:`Warm`)."""
     problems = Problems()
     config = load_config(config_path, problems, overrides)
     root = config.root
     theme = load_theme(root, config.theme, problems)
-    content = discover(root, config.content_path, problems, RecordCache(config.cache_path / RECORDS_CACHE))
+    records_path = config.cache_path / RECORDS_CACHE
+    content = discover(root, config.content_path, problems,
+                       warm.record_cache(records_path) if warm else RecordCache(records_path))
     model = build_model(content, problems, drafts=drafts)
     model.now = resolve_now(config.values, problems)
     model.schedule = lectures.build_schedule(content, model, problems, model.now, config.timezone, drafts=drafts)
@@ -54,7 +94,7 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False)
     model.news = news.build_news(content, problems, drafts=drafts)
     model.news_per_page, model.term_per_page = config.news_per_page, config.term_per_page
     site = Site(root, config, theme, content, model, problems, drafts)
-    render_markdown(site)
+    render_markdown(site, warm.markdown_cache(config.cache_path, config.video_hosts) if warm else None)
     images.check_images(model, config.content_path, problems)
     if problems.errors:
         raise ContentErrors(problems)
@@ -66,10 +106,12 @@ def documents(model: Model) -> list:
     return [*model.advances, *model.pages, *model.lectures, *model.news]
 
 
-def render_markdown(site: Site) -> None:
-    """Convert every body to sanitised HTML (cached, on all cores); warn where raw HTML was changed."""
+def render_markdown(site: Site, kept: MarkdownCache | None = None) -> None:
+    """Convert every body to sanitised HTML (cached, on all cores); warn where raw HTML was changed.
+
+    ``kept``: a cache held in memory by the caller, which also saves it (see :class:`Warm`)."""
     items = documents(site.model)
-    cache = MarkdownCache(site.config.cache_path, site.config.video_hosts)
+    cache = kept or MarkdownCache(site.config.cache_path, site.config.video_hosts)
     texts = [item.record.body for item in items]
     english = [item for item in items if item.record.body_en is not None]
     done = cache.render_all(texts + [item.record.body_en for item in english])
@@ -80,7 +122,8 @@ def render_markdown(site: Site) -> None:
         item.html_en, item.toc_en = result.html, result.toc
         markdown_stage.report(site.problems, item.record.rel_en, 1, result)
     try:
-        cache.save()
+        if kept is None:
+            cache.save()
     except OSError:
         pass  # a read-only project still builds, just without the cache
 
@@ -124,12 +167,13 @@ def source_files(site: Site) -> list[str]:
     return sorted(files)
 
 
-def build(site: Site, incremental_build: bool = True, live: bool = False) -> BuildResult:
+def build(site: Site, incremental_build: bool = True, live: bool = False, warm: Warm | None = None) -> BuildResult:
     """Render and write the site.
 
     With ``incremental_build`` the state saved by the previous build is used to re-render only the pages
     a change touched (output identical to a full build). ``live`` writes into the served output folder
-    file by file instead of staging and swapping (``sitegen serve``).
+    file by file instead of staging and swapping (``sitegen serve``). With ``warm`` the state is kept in
+    memory instead (see :class:`Warm`).
     """
     started = time.perf_counter()
     root, output = site.root, site.config.output_path
@@ -147,7 +191,16 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
     stamp_path = site.config.cache_path / STAMP
     stamp_path.unlink(missing_ok=True)  # written again below only once this build has succeeded
     key = state_key(site.config, site.drafts)
-    previous = incremental.load_state(state_path, key, output) if incremental_build else None
+    previous = None
+    if incremental_build and warm is not None and warm.state is not None:
+        if warm.state.key == key and warm.state_path == state_path and output.is_dir() and \
+                output.stat().st_ino == warm.state.output_inode:
+            previous = warm.state
+    elif incremental_build:
+        previous = incremental.load_state(state_path, key, output)
+    if warm is not None:
+        warm.state = None  # until this build has succeeded
+        state_path.unlink(missing_ok=True)  # kept in memory from now on; written by Warm.save
     sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {})
     # Pages that depend on the time of the build (upcoming vs past lectures) depend on this virtual
     # source: it changes when the model's view of "now" changes what is shown.
@@ -173,9 +226,9 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             out.copy(fingerprinted, source)
             keep.add(fingerprinted)
             written += 1
-        if previous is not None and (live or not todo and not changed):
+        if previous is not None and (live or not todo and not changed and previous.post_written):
             # Nothing changed, or a preview rebuild (which must be quick): the previous search index
-            # etc. are kept; `sitegen build` regenerates them.
+            # etc. are kept; `sitegen build` regenerates them (the state says they are behind).
             owned = list(previous.owned)
             if live:  # the served folder holds exactly what the previous build wrote: no walk needed
                 removed = out.remove(sorted((previous.pages.keys() | previous.files) - keep))
@@ -187,8 +240,13 @@ def build(site: Site, incremental_build: bool = True, live: bool = False) -> Bui
             owned = []
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])
-    incremental.save_state(state_path, incremental.BuildState.of(
-        key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs}, tuple(owned), keep))
+    state = incremental.BuildState.of(key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs},
+                                      tuple(owned), keep, post_written=not live or (
+                                          previous is not None and previous.post_written and not todo and not removed))
+    if warm is not None:
+        warm.state, warm.state_path = state, state_path
+    else:
+        incremental.save_state(state_path, state)
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
         incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))

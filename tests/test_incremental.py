@@ -272,3 +272,41 @@ def test_a_preview_rebuild_removes_what_the_previous_build_wrote_and_no_longer_e
     def pages(digest):  # the preview keeps the search index of the build before it
         return {k: v for k, v in digest.items() if not k.startswith("pagefind/")}
     assert pages(tree_digest(project / "output")) == pages(cold_digest(project, tmp_path))
+
+
+def test_a_build_after_preview_rebuilds_brings_the_search_index_up_to_date(project, tmp_path):
+    # A preview rebuild keeps the previous search index; the next `sitegen build` must not take the
+    # "nothing changed since the last build" path for it.
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n预览中的修改：检索词青瓷釉面。")
+    build(project, live=True)
+    build(project)
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_a_preview_keeps_records_markdown_and_state_in_memory(project, tmp_path, monkeypatch):
+    from sitegen import content, mdcache
+
+    config, state_file = project / "config.yaml", project / ".sitegen-cache/build-state.pickle"
+    warm = site_mod.Warm()
+    site_mod.build(site_mod.load(config, warm=warm), warm=warm)  # the preview's first build
+    assert warm.state is not None and not state_file.exists()  # on disk it would not describe output/
+
+    parsed, converted = [], []
+    real_parse, real_render = content.parse_markdown, mdcache._render
+    monkeypatch.setattr(content, "parse_markdown", lambda path, rel, *a: parsed.append(rel) or real_parse(path, rel, *a))
+    monkeypatch.setattr(mdcache, "_render", lambda text, *a: converted.append(text) or real_render(text, *a))
+    monkeypatch.setattr(site_mod.incremental, "load_pickle", lambda *a: pytest.fail("read from the cache folder"))
+    monkeypatch.setattr(mdcache.MarkdownCache, "__init__", lambda *a: pytest.fail("Markdown cache read again"))
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n内存中的预览。")
+    result = site_mod.build(site_mod.load(config, warm=warm), live=True, warm=warm)
+    assert parsed == [ADVANCE] and len(converted) == 1  # only the edited file is read and converted again
+    assert result.changed == [ADVANCE] and 0 < len(result.rendered) < result.pages // 4
+    assert "内存中的预览" in (project / "output/advances/2021").joinpath(
+        "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools/index.html").read_text(encoding="utf-8")
+    monkeypatch.undo()
+
+    warm.save()  # when the preview stops
+    assert state_file.exists()
+    result = build(project)  # a build after the preview starts from what it saved
+    assert result.rendered == [] and result.changed == []
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
