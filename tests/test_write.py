@@ -332,20 +332,3 @@ def test_scratch_folders_of_dead_processes_are_removed(tmp_path):
     assert new.name.startswith(f"sitegen-search-{os.getpid()}-") and new.is_dir()
     assert not dead.exists() and other.exists()
 
-
-def test_link_tree_recreates_folders_and_hard_links_every_file(tmp_path):
-    source = tmp_path / "out"
-    files = ["index.html", "a/index.html", "a/b/index.html", "a/b/c/d/index.html", "x/y.css"]
-    for rel in files:
-        (source / rel).parent.mkdir(parents=True, exist_ok=True)
-        (source / rel).write_text(rel, encoding="utf-8")
-    (source / "empty/inner").mkdir(parents=True)
-    os.symlink("a/b", source / "link")
-    write.link_tree(source, tmp_path / "copy")
-    copy = tmp_path / "copy"
-    listing = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*"))
-    assert listing == sorted(p.relative_to(source).as_posix() for p in source.rglob("*"))
-    for rel in files:
-        assert (copy / rel).stat().st_ino == (source / rel).stat().st_ino
-    assert (copy / "link").is_symlink() and os.readlink(copy / "link") == "a/b"
-    assert (copy / "empty/inner").is_dir()
