@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,17 @@ class Preview:
         self.config_path, self.overrides, self.drafts = config_path, overrides, drafts
         self.errors: list[str] = []
         self.warm = Warm()  # records, Markdown and build state stay in memory between rebuilds
+
+    def start(self) -> None:
+        """The preview's first build: none when the output folder is already what it would write
+        (``sitegen build`` with the same settings just ran), else a full, staged build."""
+        from . import site as site_mod
+
+        stamp = site_mod.up_to_date(self.config_path, self.overrides, self.drafts)
+        if stamp is None:
+            self.rebuild("start", live=False)
+        else:
+            print(f"[start] up to date: {stamp.pages} pages", flush=True)
 
     def close(self) -> None:
         """Write what the rebuilds kept in memory to the cache folder (the next run starts from it)."""
@@ -179,7 +191,7 @@ def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool
     if host not in LOOPBACK:
         print(f"warning: serving on {host} makes the preview reachable from other machines", file=sys.stderr)
     preview = Preview(config_path, overrides, drafts)
-    preview.rebuild("start", live=False)
+    preview.start()
     output = config.output_path
     output.mkdir(parents=True, exist_ok=True)
 
@@ -187,6 +199,7 @@ def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool
     for watched in (config.content_path, config.root / "themes", config.path):
         server.watch(str(watched), lambda: preview.rebuild("change"))
     print(f"Serving {output} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl+C: what is kept in memory is saved
     try:
         server.serve(host=host, port=port, root=str(output), open_url_delay=None, restart_delay=0)
     finally:

@@ -1,0 +1,64 @@
+"""sitegen.serve without a browser: the first build is skipped when the output is up to date, and what the
+preview keeps in memory between rebuilds is written to the cache folder when it stops (SIGTERM).
+The browser side (live reload, the error overlay, what is served) is tests/browser/test_serve.py."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from test_incremental import ADVANCE, cold_digest, edit
+from test_site import copy_project, run, tree_digest
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until(proc: subprocess.Popen, text: str, seconds: float = 60) -> str:
+    """The server's output up to the first line containing ``text``."""
+    seen = []
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.5):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if text in line:
+                return "".join(seen)
+    proc.kill()
+    raise AssertionError(f"no {text!r} from sitegen serve:\n" + "".join(seen))
+
+
+def test_serve_after_build_starts_without_building_and_saves_its_state_when_stopped(tmp_path):
+    project = copy_project(tmp_path / "site")
+    port = free_port()  # the preview's base URL is the public one: a build with it is what serve would write
+    edit(project, "config.yaml", "base_url: http://127.0.0.1:8000/", f"base_url: http://127.0.0.1:{port}/")
+    assert run(["build"], project).returncode == 0
+    state = project / ".sitegen-cache/build-state.pickle"
+    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", "--port", str(port)], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert "[start] up to date: 590 pages" in read_until(proc, "Serving")
+        edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n预览里改的一句。")
+        read_until(proc, f"[change] {ADVANCE}")
+        assert not state.exists()  # kept in memory while the preview runs
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0 and state.exists()
+    result = run(["build"], project)  # starts from the saved state: the preview's pages, a fresh search index
+    assert result.returncode == 0 and "(0 rendered" in result.stdout  # the preview wrote every page already
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
