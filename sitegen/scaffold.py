@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from . import contenttypes as ct
+from .content import rel_path
 from .errors import Problems, SitegenError, UsageError
 from .markdown import SECTIONS
 from .model import MAX_PER_LIST
@@ -189,10 +190,6 @@ def _project(config_path: Path):
     return config, content
 
 
-def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-
-
 def _checked_slug(slug: str | None) -> str | None:
     if slug is not None and not is_ascii_slug(slug):
         raise UsageError(f"--slug {slug!r}: use lower-case ASCII letters, digits and single hyphens, "
@@ -294,7 +291,7 @@ def write(scaffold: Scaffold, root: Path) -> None:
         with scaffold.path.open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(scaffold.text)
     except FileExistsError:
-        raise SitegenError(f"{_rel(scaffold.path, root)} already exists — nothing was written; edit that file, "
+        raise SitegenError(f"{rel_path(scaffold.path, root)} already exists — nothing was written; edit that file, "
                            "or choose another file name with --slug") from None
 
 
@@ -339,7 +336,7 @@ def run(args) -> int:
         made = new_year(config, args.year)
     root = config.resolve().parent
     write(made, root)
-    print(f"Created {_rel(made.path, root)}")
+    print(f"Created {rel_path(made.path, root)}")
     for note in made.notes:
         print(f"  {note}")
     print("Fill in the empty fields, then run `sitegen check`: it names the file and line of anything missing.")

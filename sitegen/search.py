@@ -169,22 +169,18 @@ def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: 
         shutil.rmtree(bundle, ignore_errors=True)
         previous = None
     # Each page's hash; a page whose inode, size and mtime are those recorded is not read again.
-    skip = {DOCUMENTS, urls.search_bundle().strip("/")}
-    pages = [p for p in sorted(folder.rglob("*.html")) if p.relative_to(folder).parts[0] not in skip]
     known = previous.pages if previous else {}
     entries: dict = {}
     unread = []
-    for page in pages:
-        rel = page.relative_to(folder).as_posix()
-        st = page.stat()
+    for rel in html_pages(folder, skip={DOCUMENTS, urls.search_bundle().strip("/")}):
+        st = os.stat(os.path.join(folder, rel))
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if rel in known and known[rel][0] == key:
             entries[rel] = known[rel]
         else:
             entries[rel] = (key, None)
-            unread.append(page)
-    for page, digest in zip(unread, map_items(_page_hash, unread)):
-        rel = page.relative_to(folder).as_posix()
+            unread.append(rel)
+    for rel, digest in zip(unread, map_items(_page_hash, [folder / rel for rel in unread])):
         entries[rel] = (entries[rel][0], digest)
     indexed = [rel for rel in sorted(entries) if entries[rel][1]]
     if not indexed:
@@ -312,13 +308,25 @@ def split_page(html: str) -> str:
     return html[:start] + "".join(parts) + html[end:]
 
 
+def html_pages(folder: Path, skip: set[str]) -> list[str]:
+    """The ``.html`` files under ``folder`` (output-relative, sorted), except under its top folders ``skip``."""
+    out = []
+    top = str(folder)
+    for current, dirs, files in os.walk(top):
+        if current == top:
+            dirs[:] = [d for d in dirs if d not in skip]
+        prefix = os.path.relpath(current, top).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        out.extend(prefix + name for name in files if name.endswith(".html"))
+    return sorted(out)
+
+
 def write_documents(folder: Path, documents: Path, pages: list[str] | None = None) -> int:
     """Copy the pages that have indexed parts (``data-pagefind-body``) with their text split per CJK
     character: ``pages`` (output-relative), or every page of ``folder``."""
     documents.mkdir(parents=True, exist_ok=True)
     if pages is None:
-        pages = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*.html"))
-                 if p.relative_to(folder).parts[0] != DOCUMENTS]
+        pages = html_pages(folder, skip={DOCUMENTS})
 
     def split(rel: str) -> str | None:
         html = (folder / rel).read_text(encoding="utf-8")

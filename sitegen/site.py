@@ -19,7 +19,7 @@ from . import opendata
 from . import lectures, news
 from . import search
 from .config import Config, load_config
-from .content import RECORDS_CACHE, Content, RecordCache, discover
+from .content import RECORDS_CACHE, Content, RecordCache, discover, rel_path
 from .errors import ContentErrors, Problems, SitegenError
 from .mdcache import MarkdownCache
 from .model import Model, build_model
@@ -162,8 +162,8 @@ def time_signature(model: Model) -> str:
 
 def source_files(site: Site) -> list[str]:
     """Every file the output can depend on, project-relative."""
-    files = {p.relative_to(site.root).as_posix() for p in site.content.files + site.theme.files()}
-    files.add(site.config.path.relative_to(site.root).as_posix())
+    files = {rel_path(p, site.root) for p in site.content.files + site.theme.files()}
+    files.add(rel_path(site.config.path, site.root))
     return sorted(files)
 
 

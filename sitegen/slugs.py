@@ -7,6 +7,7 @@ empty slug is an error; colliding slugs are reported by the model stage.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from slugify import slugify as _slugify
@@ -14,6 +15,7 @@ from slugify import slugify as _slugify
 MAX_LEN = 80
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a pure function of the text; a preview slugs the same titles again
 def slugify(text: str) -> str:
     """ASCII, lower-case, hyphen-separated; '' when nothing usable is left."""
     return _slugify(text or "", max_length=MAX_LEN, word_boundary=True, lowercase=True)
