@@ -120,6 +120,12 @@ def part_folders(parts: int) -> list[str]:
 
 
 def part_of(rel: str, parts: int) -> int:
+    """The part of a page: from its route without the language, so that both languages of a record are in
+    the same part (an edit re-indexes one part)."""
+    for prefix in urls.LANG_PREFIX.values():
+        if prefix and rel.startswith(prefix):
+            rel = rel[len(prefix):]
+            break
     return zlib.crc32(rel.encode("utf-8")) % parts
 
 
