@@ -180,9 +180,10 @@ class RecordCache:
 
     def save(self, force: bool = False) -> None:
         """Write what this run used (unless kept in memory by a preview: see :class:`sitegen.site.Warm`)."""
-        if self.path is None or self.in_memory and not force or self.new.keys() == self.old.keys() and all(
-                self.new[k] is self.old[k] for k in self.new):
+        if self.path is None or self.in_memory and not force:
             return
+        if not force and self.new.keys() == self.old.keys() and all(self.new[k] is self.old[k] for k in self.new):
+            return  # what the file holds (``force``: kept in memory across runs, the file may be older)
         incremental.save_pickle(self.path, (incremental.code_version(), self.new))
 
     def next_run(self) -> "RecordCache":

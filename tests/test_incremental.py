@@ -303,10 +303,13 @@ def test_a_preview_keeps_records_markdown_and_state_in_memory(project, tmp_path,
     assert result.changed == [ADVANCE] and 0 < len(result.rendered) < result.pages // 4
     assert "内存中的预览" in (project / "output/advances/2021").joinpath(
         "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools/index.html").read_text(encoding="utf-8")
+    site_mod.build(site_mod.load(config, warm=warm), live=True, warm=warm)  # and one more, with no change
     monkeypatch.undo()
 
     warm.save()  # when the preview stops
     assert state_file.exists()
+    saved = content.RecordCache(project / ".sitegen-cache" / content.RECORDS_CACHE).old  # the edit included
+    assert saved[ADVANCE][0] == ("advance", content.RecordCache.stamp(project / ADVANCE))
     result = build(project)  # a build after the preview starts from what it saved
     assert result.rendered == [] and result.changed == []
     assert tree_digest(project / "output") == cold_digest(project, tmp_path)
