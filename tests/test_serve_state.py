@@ -1,6 +1,7 @@
-"""sitegen.serve without a browser (tests/browser/test_serve.py has the module name test_serve): the first build is skipped when the output is up to date, and what the
-preview keeps in memory between rebuilds is written to the cache folder when it stops (SIGTERM).
-The browser side (live reload, the error overlay, what is served) is tests/browser/test_serve.py."""
+"""sitegen.serve without a browser: the first build is skipped when the output is up to date, and what
+the preview keeps in memory between rebuilds is written to the cache folder when it stops (SIGTERM).
+The browser side (live reload, the error overlay, what is served) is tests/browser/test_serve.py, whose
+module name test_serve this file cannot share."""
 
 from __future__ import annotations
 
