@@ -142,14 +142,17 @@ class RecordCache:
 
     A record is reused when its file and its ``.en.md`` sibling have the same (mtime, size, inode) as
     when it was parsed, by the same sitegen code. Only records whose parsing reported no problem are
-    kept, so every message is still produced by a real parse.
+    kept, so every message is still produced by a real parse. Held ``in_memory`` across runs of one
+    process (a preview), an unchanged record is the same object as in the previous run, not a copy:
+    records are never modified once parsed.
     """
 
     def __init__(self, path: Path | None):
         self.path = path
         self.old: dict = {}
         self.new: dict = {}
-        self.in_memory = False  # True: save() waits for save(force=True)
+        self.in_memory = False  # True: save() waits for save(force=True), records are kept as objects
+        self.objects: dict = {}  # rel → (the entry of old/new it was made from, the record)
         saved = incremental.load_pickle(path)
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == incremental.code_version() \
                 and isinstance(saved[1], dict):
@@ -171,11 +174,18 @@ class RecordCache:
         hit = self.old.get(rel)
         if hit is not None and hit[0] == (kind, stamp):
             self.new[rel] = hit
-            return pickle.loads(hit[1])
-        before = len(problems.items)
-        record = parse_markdown(path, rel, kind, schema, problems)
-        if record is not None and len(problems.items) == before:
-            self.new[rel] = ((kind, stamp), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+            kept = self.objects.get(rel)
+            if kept is not None and kept[0] is hit:
+                return kept[1]
+            record = pickle.loads(hit[1])
+        else:
+            before = len(problems.items)
+            record = parse_markdown(path, rel, kind, schema, problems)
+            if record is None or len(problems.items) != before:
+                return record
+            hit = self.new[rel] = ((kind, stamp), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.in_memory:
+            self.objects[rel] = (hit, record)
         return record
 
     def save(self, force: bool = False) -> None:
@@ -190,6 +200,7 @@ class RecordCache:
         """The same cache for another run in this process: what this run used is what it may reuse."""
         if self.new:
             self.old, self.new = self.new, {}
+            self.objects = {rel: kept for rel, kept in self.objects.items() if rel in self.old}
         return self
 
 

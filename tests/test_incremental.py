@@ -303,7 +303,10 @@ def test_a_preview_keeps_records_markdown_and_state_in_memory(project, tmp_path,
     assert result.changed == [ADVANCE] and 0 < len(result.rendered) < result.pages // 4
     assert "内存中的预览" in (project / "output/advances/2021").joinpath(
         "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools/index.html").read_text(encoding="utf-8")
-    site_mod.build(site_mod.load(config, warm=warm), live=True, warm=warm)  # and one more, with no change
+    before = {r.rel: r for r in site_mod.load(config, warm=warm).content.advances}
+    after = site_mod.load(config, warm=warm)  # and one more run, with no change
+    site_mod.build(after, live=True, warm=warm)
+    assert all(before[r.rel] is r for r in after.content.advances)  # not even unpickled again
     monkeypatch.undo()
 
     warm.save()  # when the preview stops
