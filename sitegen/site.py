@@ -191,13 +191,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     stamp_path = site.config.cache_path / STAMP
     stamp_path.unlink(missing_ok=True)  # written again below only once this build has succeeded
     key = state_key(site.config, site.drafts)
-    previous = None
-    if incremental_build and warm is not None and warm.state is not None:
-        if warm.state.key == key and warm.state_path == state_path and output.is_dir() and \
-                output.stat().st_ino == warm.state.output_inode:
-            previous = warm.state
-    elif incremental_build:
-        previous = incremental.load_state(state_path, key, output)
+    previous = _previous_state(state_path, key, output, warm) if incremental_build else None
     if warm is not None:
         warm.state = None  # until this build has succeeded
         state_path.unlink(missing_ok=True)  # kept in memory from now on; written by Warm.save
@@ -252,6 +246,19 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))
     return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
                        sorted(job.output for job in todo), removed, sorted(changed))
+
+
+def _previous_state(state_path: Path, key: str, output: Path, warm: Warm | None) -> incremental.BuildState | None:
+    """The state of the build that wrote ``output`` (None: build everything): kept in memory by a preview,
+    else saved in the cache folder."""
+    if warm is None or warm.state is None:
+        return incremental.load_state(state_path, key, output)
+    state = warm.state
+    try:
+        same_output = output.stat().st_ino == state.output_inode
+    except OSError:
+        return None
+    return state if same_output and state.key == key and warm.state_path == state_path else None
 
 
 # --- nothing changed: the check that lets `sitegen build` skip everything ---------------------------
