@@ -105,6 +105,8 @@ class Renderer:
         strings = self.theme.strings[lang]
 
         def t(key: str, **kwargs) -> str:
+            if kwargs.get("n") == 1 and key + "_one" in strings:  # the singular, where the language has one
+                key += "_one"
             text = strings.get(key)
             if text is None:
                 raise KeyError(f"UI string {key!r} is missing from the {lang} translation file")

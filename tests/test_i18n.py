@@ -325,3 +325,13 @@ def test_english_pages_have_no_chinese_punctuation_between_english_words(built):
         problems += [f"en/{route}: {text.strip()[:60]!r}" for text in visible.texts
                      if CJK_PUNCTUATION.search(text) and not LETTERS["zh"].search(text)]
     assert problems == [], "\n".join(problems[:30])
+
+
+def test_counts_of_one_use_the_singular_where_the_language_has_one(built):
+    counts = {}
+    for path in sorted((built / "en/organizations").glob("*/index.html")):
+        found = re.search(r'<p class="meta">(\d+) (advances?)</p>', path.read_text(encoding="utf-8"))
+        counts[found.group(1)] = counts.get(found.group(1), set()) | {found.group(2)}
+    assert counts["1"] == {"advance"} and counts["2"] == {"advances"}  # organisations of one and of two
+    zh = (built / "organizations").glob("*/index.html")
+    assert any('<p class="meta">1 项</p>' in p.read_text(encoding="utf-8") for p in zh)
