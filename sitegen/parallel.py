@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 # Below this many items the cost of forking is larger than the gain.
 MIN_PARALLEL = 64
@@ -47,3 +47,24 @@ def map_items(func: Callable, items: Sequence, n: int | None = None) -> list:
     for index, share in enumerate(shares):
         out[index::n] = share
     return out
+
+
+def _run_one(index: int):
+    func, items, _ = _TASK
+    return func(items[index])
+
+
+def imap_items(func: Callable, items: Sequence, n: int | None = None, chunk: int = 32) -> Iterator:
+    """``(func(x) for x in items)`` computed in forked workers, yielded in input order as they are done:
+    the caller holds a few results at a time, not all of them (large results, e.g. whole pages)."""
+    global _TASK
+    n = min(n or workers(), len(items))
+    if n <= 1 or len(items) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (func(item) for item in items)
+        return
+    _TASK = (func, items, n)
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            yield from pool.imap(_run_one, range(len(items)), chunksize=chunk)
+    finally:
+        _TASK = None

@@ -42,7 +42,7 @@ from . import incremental, urls
 from .theme import LANGS
 from .errors import SitegenError
 from .write import scratch_folder
-from .parallel import map_items
+from .parallel import imap_items, map_items
 
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable Pagefind's own Python wrapper honours
 INSTALL_HINT = "pip install 'pagefind[extended]'"
@@ -339,9 +339,10 @@ def write_documents(folder: Path, documents: Path, pages: list[str] | None = Non
         return split_page(html) if "data-pagefind-body" in html else None
 
     # Split on all cores, write in one process in sorted order: Pagefind numbers pages in the order the
-    # file system lists them, so the files must be created in the same order every time.
+    # file system lists them, so the files must be created in the same order every time. The texts
+    # stream in: a part's documents are never all in memory at once.
     count = 0
-    for rel, text in zip(pages, map_items(split, pages)):
+    for rel, text in zip(pages, imap_items(split, pages)):
         if text is None:
             continue
         target = documents / rel

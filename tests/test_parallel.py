@@ -1,0 +1,40 @@
+"""sitegen.parallel: forked workers give the serial results, in input order."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sitegen import parallel
+
+
+def square_with_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+@pytest.mark.parametrize("spread", [parallel.map_items, lambda f, items, n: list(parallel.imap_items(f, items, n))])
+def test_results_come_back_in_input_order_from_several_workers(spread):
+    items = list(range(3 * parallel.MIN_PARALLEL))
+    out = spread(square_with_pid, items, 2)
+    assert [value for value, _ in out] == [x * x for x in items]
+    assert os.getpid() not in {pid for _, pid in out}  # computed in the workers, not in this process
+
+
+def test_imap_yields_before_every_item_is_done():
+    items = list(range(4 * parallel.MIN_PARALLEL))
+    stream = parallel.imap_items(square_with_pid, items, 2, chunk=8)
+    assert next(stream)[0] == 0  # the first result, while the rest may still be computed
+    assert [value for value, _ in stream] == [x * x for x in items[1:]]
+
+
+def fail_on_seven(x: int) -> int:
+    if x == 7:
+        raise ValueError("seven")
+    return x
+
+
+@pytest.mark.parametrize("spread", [parallel.map_items, lambda f, items, n: list(parallel.imap_items(f, items, n))])
+def test_a_worker_error_reaches_the_caller(spread):
+    with pytest.raises(ValueError, match="seven"):
+        spread(fail_on_seven, list(range(2 * parallel.MIN_PARALLEL)), 2)
