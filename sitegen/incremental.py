@@ -96,11 +96,7 @@ def dirty(jobs, state: BuildState | None, changed: set[str]) -> list:
 
 
 def load_state(path: Path, key: str, output: Path) -> BuildState | None:
-    try:
-        with path.open("rb") as fh:
-            state = pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
-        return None
+    state = load_pickle(path)
     if not isinstance(state, BuildState) or state.key != key:
         return None
     try:
@@ -112,11 +108,9 @@ def load_state(path: Path, key: str, output: Path) -> BuildState | None:
 
 
 def save_state(path: Path, state: BuildState) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    with tmp.open("wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    """Like :func:`save_pickle`, but a state that cannot be written is an error (OSError)."""
+    if not save_pickle(path, state):
+        raise OSError(f"{path}: the build state cannot be written")
 
 
 _UNPICKLE_ERRORS = (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError,

@@ -10,13 +10,12 @@ simply rebuilt; it never changes what is rendered.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from pathlib import Path
 
 import markdown as md_lib
 import nh3
 
+from . import incremental
 from . import markdown as md_stage
 from .parallel import map_items
 
@@ -48,12 +47,9 @@ class MarkdownCache:
         self.entries: dict[str, md_stage.Rendered] = {}
         self.used: set[str] = set()
         self.dirty = False
-        if self.path and self.path.is_file():
-            try:
-                with self.path.open("rb") as fh:
-                    self.entries = pickle.load(fh)
-            except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
-                self.entries = {}
+        saved = incremental.load_pickle(self.path)
+        if isinstance(saved, dict):
+            self.entries = saved
 
     def render_all(self, texts: list[str]) -> list[md_stage.Rendered]:
         """Render every text, using the cache and rendering the misses on all cores."""
@@ -82,13 +78,9 @@ class MarkdownCache:
         """Keep only the entries this run used, written atomically."""
         if not self.path or (not self.dirty and len(self.used) == len(self.entries)):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in [*self.path.parent.glob("markdown-*.pickle"), *self.path.parent.glob("markdown-*.tmp-*")]:
+        folder = self.path.parent
+        for stale in [*folder.glob("markdown-*.pickle"), *folder.glob(".markdown-*.tmp-*")]:
             if stale != self.path:  # other versions, and temporary files of a run that was killed
                 stale.unlink(missing_ok=True)
-        keep = {k: v for k, v in self.entries.items() if k in self.used}
-        tmp = self.path.with_suffix(f".tmp-{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
-        self.dirty = False
+        if incremental.save_pickle(self.path, {k: v for k, v in self.entries.items() if k in self.used}):
+            self.dirty = False
