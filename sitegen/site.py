@@ -181,7 +181,9 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     theme_files = render_stage.theme_rel_files(site.theme, root)
     base_deps = frozenset(f for f in theme_files if "/templates/" not in f) | {
         site.config.path.relative_to(root).as_posix(), TIME_SOURCE}
-    derived: dict[str, str] = {}
+    # Derived sources (see render.Plan), and one of the build's own: pages that depend on the time of
+    # the build (upcoming vs past lectures) change when the model's view of "now" changes what is shown.
+    derived = {TIME_SOURCE: time_signature(site.model)}
     jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived)
     closures: dict = {}
     for job in jobs:
@@ -196,9 +198,6 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         warm.state = None  # until this build has succeeded
         state_path.unlink(missing_ok=True)  # kept in memory from now on; written by Warm.save
     sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {})
-    # Pages that depend on the time of the build (upcoming vs past lectures) depend on this virtual
-    # source: it changes when the model's view of "now" changes what is shown.
-    sources[TIME_SOURCE] = (0, 0, time_signature(site.model))
     sources.update((name, (0, 0, value)) for name, value in derived.items())
     changed = incremental.changed_files(previous.sources, sources) if previous else set()
     todo = incremental.dirty(jobs, previous, changed)
