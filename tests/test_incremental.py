@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from sitegen import site as site_mod
+from sitegen.errors import SitegenError
 
 from test_site import copy_project, tree_digest
 
@@ -316,3 +318,18 @@ def test_a_preview_keeps_records_markdown_and_state_in_memory(project, tmp_path,
     result = build(project)  # a build after the preview starts from what it saved
     assert result.rendered == [] and result.changed == []
     assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_a_build_that_fails_while_rendering_leaves_no_stamp(project):
+    # The stamp is removed when a build starts and written only when it succeeds, so even a template put
+    # back byte for byte, times included, after a failed build means a real build next time.
+    template = project / "themes/default/templates/list.html"
+    text, before = template.read_text(encoding="utf-8"), template.stat()
+    assert site_mod.up_to_date(project / "config.yaml") is not None
+    template.write_text(text.replace("{% block main %}", "{% block main %}{{ no_such_value.x }}", 1), encoding="utf-8")
+    with pytest.raises(SitegenError):
+        build(project)
+    assert not (project / ".sitegen-cache" / site_mod.STAMP).exists()
+    template.write_text(text, encoding="utf-8")
+    os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert site_mod.up_to_date(project / "config.yaml") is None
