@@ -2,10 +2,16 @@
 
 Workers are forked after the model is built, so they inherit it (nothing is pickled but small results).
 Work is split deterministically (item i goes to worker i mod n); outputs do not depend on the split.
+
+The objects the workers inherit are frozen out of the cyclic garbage collector while the workers run
+(Python's recipe for forking servers, see :func:`gc.freeze`): a worker's collections then never walk the
+inherited model, which costs time and turns shared copy-on-write pages into private copies.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 from typing import Callable, Iterator, Sequence
@@ -21,6 +27,17 @@ def workers() -> int:
     if configured and configured.isdigit() and int(configured) > 0:
         return int(configured)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _pool(n: int):
+    """A pool of ``n`` forked workers; the parent's objects stay frozen (see above) while it runs."""
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(n, initializer=gc.enable) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
 
 
 def _run_share(index: int):
@@ -39,7 +56,7 @@ def map_items(func: Callable, items: Sequence, n: int | None = None) -> list:
         return [func(item) for item in items]
     _TASK = (func, items, n)
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        with _pool(n) as pool:
             shares = pool.map(_run_share, range(n), chunksize=1)
     finally:
         _TASK = None
@@ -64,7 +81,7 @@ def imap_items(func: Callable, items: Sequence, n: int | None = None, chunk: int
         return
     _TASK = (func, items, n)
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        with _pool(n) as pool:
             yield from pool.imap(_run_one, range(len(items)), chunksize=chunk)
     finally:
         _TASK = None

@@ -38,3 +38,26 @@ def fail_on_seven(x: int) -> int:
 def test_a_worker_error_reaches_the_caller(spread):
     with pytest.raises(ValueError, match="seven"):
         spread(fail_on_seven, list(range(2 * parallel.MIN_PARALLEL)), 2)
+
+
+def collector_on(_x: int) -> bool:
+    import gc
+
+    return gc.isenabled()
+
+
+@pytest.mark.parametrize("spread", [parallel.map_items, lambda f, items, n: list(parallel.imap_items(f, items, n))])
+def test_workers_collect_garbage_and_the_parent_is_frozen_only_while_they_run(spread, monkeypatch):
+    import gc
+
+    frozen = []
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method, real=parallel.multiprocessing.get_context: (
+        frozen.append(gc.get_freeze_count()), real(method))[1])
+    gc.disable()  # as during a preview's rebuild
+    try:
+        out = spread(collector_on, list(range(2 * parallel.MIN_PARALLEL)), 2)
+    finally:
+        gc.enable()
+    assert all(out)  # the workers' collector runs (they may render the whole site)
+    assert frozen and frozen[0] > 0  # what the workers inherit is out of the collector's way while they run
+    assert gc.get_freeze_count() == 0  # and back under it afterwards: nothing leaks

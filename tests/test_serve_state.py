@@ -63,3 +63,34 @@ def test_serve_after_build_starts_without_building_and_saves_its_state_when_stop
     result = run(["build"], project)  # starts from the saved state: the preview's pages, a fresh search index
     assert result.returncode == 0 and "(0 rendered" in result.stdout  # the preview wrote every page already
     assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_a_preview_rebuild_pauses_the_collector_and_frees_the_previous_model_before_returning(tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    from sitegen import site as site_mod
+    from sitegen.serve import Preview
+
+    project = copy_project(tmp_path / "site")
+    models, collecting = [], []
+    real_load, real_build = site_mod.load, site_mod.build
+
+    def load(*args, **kwargs):
+        loaded = real_load(*args, **kwargs)
+        models.append(weakref.ref(loaded.model.advances[0]))  # the model holds cycles (prev/next, terms)
+        return loaded
+
+    def build(*args, **kwargs):
+        collecting.append(gc.isenabled())
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(site_mod, "load", load)
+    monkeypatch.setattr(site_mod, "build", build)
+    preview = Preview(project / "config.yaml", {}, False)
+    assert preview.rebuild("start", live=False)
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n预览里改的一句。")
+    assert preview.rebuild("change")
+    assert collecting == [False, False]  # no collector passes over the kept heap while building
+    assert gc.isenabled()
+    assert models[0]() is None  # the first model is garbage, and already collected
