@@ -3,14 +3,14 @@
 Workers are forked after the model is built, so they inherit it (nothing is pickled but small results).
 Work is split deterministically (item i goes to worker i mod n); outputs do not depend on the split.
 
-The objects the workers inherit are frozen out of the cyclic garbage collector while the workers run
-(Python's recipe for forking servers, see :func:`gc.freeze`): a worker's collections then never walk the
-inherited model, which costs time and turns shared copy-on-write pages into private copies.
+Each worker freezes the objects it inherits out of the cyclic garbage collector (see :func:`gc.freeze`):
+its collections then never walk the inherited model, which costs time and turns shared copy-on-write pages
+into private copies. (Freezing in the parent around the pool instead defeats the parent's own full
+collections after ``gc.unfreeze``: its garbage then piled up build after build.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 import os
@@ -29,15 +29,16 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-@contextlib.contextmanager
-def _pool(n: int):
-    """A pool of ``n`` forked workers; the parent's objects stay frozen (see above) while it runs."""
+def _worker_start() -> None:
+    """In each worker: the inherited objects are frozen out of the collector, which stays on (a preview
+    pauses it in the parent while it rebuilds)."""
     gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(n, initializer=gc.enable) as pool:
-            yield pool
-    finally:
-        gc.unfreeze()
+    gc.enable()
+
+
+def _pool(n: int):
+    """A pool of ``n`` forked workers (see the module's notes)."""
+    return multiprocessing.get_context("fork").Pool(n, initializer=_worker_start)
 
 
 def _run_share(index: int):
