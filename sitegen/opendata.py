@@ -33,10 +33,18 @@ JSON_FILE, CSV_FILE, SCHEMA_FILE = "advances.json", "advances.csv", "advances.sc
 REPO_SCHEMA = "docs/open-data/advances.schema.json"
 LIST_SEPARATOR = "; "
 SOURCE_PARTS = ("url", "publisher", "date", "note")
+_FIELDS = tuple(fld.name for fld in ADVANCE.fields)
+# The CSV cells copied from the JSON object as they are (the others are split or looked up, see csv_row).
+_PLAIN_COLUMNS = ("id", *(name for name in _FIELDS if name != "source"), "twin", "url", "url_en", "file")
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value):
     """JSON-ready form of a front-matter value: dates as ISO text, empty nested fields left out."""
+    if type(value) in _SCALARS:  # most values: nothing to do (checked first, 350,000 calls at 10,000 advances)
+        return value
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -65,8 +73,9 @@ def advance_object(adv: Advance, link: urls.Urls) -> dict:
         "url": link.absolute(adv.route, "zh"),
         "url_en": link.absolute(adv.route, "en"),
     }
-    for fld in ADVANCE.fields:
-        out[fld.name] = _plain(adv.meta.get(fld.name))
+    meta = adv.meta
+    for name in _FIELDS:
+        out[name] = _plain(meta.get(name))
     out["category_names"] = [_name(t, with_parent=True) for t in adv.categories]
     out["top_category_names"] = [_name(t) for t in adv.top_categories]
     out["industry_names"] = [_name(t) for t in adv.industries]
@@ -108,6 +117,8 @@ def csv_columns() -> list[str]:
 
 
 def _cell(value) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -118,8 +129,7 @@ def _cell(value) -> str:
 
 
 def csv_row(obj: dict) -> dict:
-    plain = ["id", *(f.name for f in ADVANCE.fields if f.name != "source"), "twin", "url", "url_en", "file"]
-    row = {key: _cell(obj[key]) for key in plain}
+    row = {key: _cell(obj[key]) for key in _PLAIN_COLUMNS}
     source = obj.get("source")
     parts = {"url": source} if isinstance(source, str) else source or {}
     for part in SOURCE_PARTS:
@@ -143,10 +153,12 @@ def _no_formula(cell: str) -> str:
 
 def advances_csv(document: dict) -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=csv_columns(), lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    columns = csv_columns()
+    writer.writerow(columns)
     for obj in document["advances"]:
-        writer.writerow({key: _no_formula(value) for key, value in csv_row(obj).items()})
+        row = csv_row(obj)
+        writer.writerow([_no_formula(row[key]) for key in columns])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -181,6 +193,9 @@ def make_data_files(site, renderer) -> list[tuple[str, bytes]]:
         (urls.data_file(CSV_FILE), advances_csv(document)),
         (urls.data_file(SCHEMA_FILE), _json_bytes(data_schema())),
     ]
+
+
+make_data_files.reads_bodies = False  # front matter only (see site.FILES)
 
 
 def _nullable(schema: dict) -> dict:
