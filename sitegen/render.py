@@ -75,6 +75,10 @@ class Renderer:
     def jobs(self, jobs: list[Job]) -> None:
         self._jobs = jobs
 
+    def reset(self) -> None:
+        """Forget the fragments of the previous build (a preview renders again with the same renderer)."""
+        self._memo.clear()
+
     def _memo_set(self, key, value):
         """Keep a rendered fragment (e.g. an advance's list item) for the other pages that show it."""
         self._memo[key] = value

@@ -36,6 +36,7 @@ class Preview:
         self.config_path, self.overrides, self.drafts = config_path, overrides, drafts
         self.errors: list[str] = []
         self.warm = Warm()  # records, Markdown and build state stay in memory between rebuilds
+        self.reused = False  # the last rebuild kept the model (see site.Kept)
 
     def start(self) -> None:
         """The preview's first build: none when the output folder is already what it would write
@@ -57,15 +58,17 @@ class Preview:
 
         A rebuild allocates millions of objects next to the ones the preview keeps (records, Markdown,
         the model): with the collector on, its passes over that heap took a quarter of a rebuild at 10,000
-        records. The garbage of the rebuild (the previous model) is collected once, after the report."""
+        records. The garbage of the rebuild is collected once, after the report: the young objects only
+        when the model was kept (see site.Kept), else everything (the previous model is garbage now)."""
         enabled = gc.isenabled()
         gc.disable()
+        self.reused = False
         try:
             return self._rebuild(reason, live)
         finally:
             if enabled:
                 gc.enable()
-                gc.collect()
+                gc.collect(1 if self.reused else 2)
 
     def _rebuild(self, reason: str, live: bool) -> bool:
         from . import site as site_mod
@@ -86,6 +89,7 @@ class Preview:
             print(f"[{reason}] {exc}", file=sys.stderr, flush=True)
             return False
         self.errors = []
+        self.reused = result.reused
         changed = ", ".join(result.changed[:3]) + (f" (+{len(result.changed) - 3})" if len(result.changed) > 3 else "")
         if not changed:
             changed = "full build" if len(result.rendered) == result.pages else "no source change"

@@ -6,6 +6,7 @@ Everything is read and checked before anything is rendered; a run with errors ra
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,76 @@ class Site:
     model: Model
     problems: Problems = field(default_factory=Problems)
     drafts: bool = False
+    kept: "Kept | None" = None  # a preview's: what the next rebuild may reuse once this build has succeeded
+    reused: bool = False  # the model is the previous build's, with new bodies (see Kept)
+
+
+@dataclass
+class Kept:
+    """What a preview keeps of its last successful build so that an edit of bodies only — the common edit,
+    text — skips the model, the plan and the files made from front matter (like Hugo's and Zola's fast
+    preview paths, but exact).
+
+    Front matter decides the model (slugs, lists, terms, related advances …) and the plan; a body is only
+    converted and shown. So when every record that changed kept its front matter, lines and files (and the
+    configuration, the theme, the data files, the set of files and the window of "now" in which the same
+    lectures are upcoming are unchanged), the previous model equals what :func:`build_model` would make:
+    its items get their new records, and only the pages depending on the changed files are rendered.
+    Anything else is a full rebuild."""
+
+    config_values: dict
+    drafts: bool
+    theme_stamp: tuple
+    content: Content
+    model: Model
+    model_problems: list  # what building the model reported (warnings; it had no errors)
+    renderer: render_stage.Renderer | None = None  # with the plan (renderer.jobs) and its compiled templates
+    derived: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)  # file maker → the files it wrote
+
+    def reuse(self, config: Config, theme: Theme, content: Content, now, drafts: bool) -> Model | None:
+        """The previous model with the changed records' new bodies, or None: build it anew."""
+        old = self.content
+        if (self.renderer is None or self.config_values != config.values or self.drafts != drafts
+                or self.theme_stamp != theme_stamp(theme) or old.files != content.files
+                or (old.categories, old.industries, old.societies, old.years)
+                != (content.categories, content.industries, content.societies, content.years)):
+            return None
+        changed = []
+        for kind in ("advances", "pages", "lectures", "news"):
+            before, after = getattr(old, kind), getattr(content, kind)
+            if len(before) != len(after):
+                return None
+            for was, now_record in zip(before, after):
+                if was is not now_record:
+                    if dataclasses.replace(now_record, body=was.body, body_en=was.body_en) != was:
+                        return None  # front matter, lines or files changed
+                    changed.append((was, now_record))
+        valid_from, valid_until = _time_window(self.model)
+        if (valid_from and now < valid_from) or (valid_until and now >= valid_until):
+            return None
+        items = {id(item.record): item for item in documents(self.model)}
+        if any(id(was) not in items for was, _ in changed):
+            return None  # e.g. a draft: not in the model
+        for was, now_record in changed:
+            item = items[id(was)]
+            item.record = now_record
+            if getattr(item, "meta", None) is was.meta:
+                item.meta = now_record.meta
+        self.model.now = now
+        return self.model
+
+
+def theme_stamp(theme: Theme) -> tuple:
+    """(path, mtime_ns, size) of every theme file."""
+    out = []
+    for path in theme.files():
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        out.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 @dataclass
@@ -51,6 +122,7 @@ class Warm:
     markdown: MarkdownCache | None = None
     state: incremental.BuildState | None = None
     state_path: Path | None = None
+    kept: Kept | None = None  # the last successful build's model and plan (see Kept)
 
     def record_cache(self, path: Path) -> RecordCache:
         if self.records is None or self.records.path != path:
@@ -87,13 +159,26 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False,
     records_path = config.cache_path / RECORDS_CACHE
     content = discover(root, config.content_path, problems,
                        warm.record_cache(records_path) if warm else RecordCache(records_path))
-    model = build_model(content, problems, drafts=drafts)
-    model.now = resolve_now(config.values, problems)
-    model.schedule = lectures.build_schedule(content, model, problems, model.now, config.timezone, drafts=drafts)
-    model.lectures = model.schedule.all
-    model.news = news.build_news(content, problems, drafts=drafts)
-    model.news_per_page, model.term_per_page = config.news_per_page, config.term_per_page
-    site = Site(root, config, theme, content, model, problems, drafts)
+    now = resolve_now(config.values, problems)
+    previous, kept = (warm.kept, None) if warm else (None, None)
+    if warm:
+        warm.kept = None  # until this run's build has succeeded
+    model = previous.reuse(config, theme, content, now, drafts) if previous and not problems.errors else None
+    reused = model is not None
+    if reused:
+        problems.items.extend(previous.model_problems)
+        kept = dataclasses.replace(previous, content=content)
+    else:
+        before = len(problems.items)
+        model = build_model(content, problems, drafts=drafts)
+        model.now = now
+        model.schedule = lectures.build_schedule(content, model, problems, model.now, config.timezone, drafts=drafts)
+        model.lectures = model.schedule.all
+        model.news = news.build_news(content, problems, drafts=drafts)
+        model.news_per_page, model.term_per_page = config.news_per_page, config.term_per_page
+        if warm:
+            kept = Kept(config.values, drafts, theme_stamp(theme), content, model, problems.items[before:])
+    site = Site(root, config, theme, content, model, problems, drafts, kept, reused)
     render_markdown(site, warm.markdown_cache(config.cache_path, config.video_hosts) if warm else None)
     images.check_images(model, config.content_path, problems)
     if problems.errors:
@@ -129,7 +214,9 @@ def render_markdown(site: Site, kept: MarkdownCache | None = None) -> None:
 
 
 # Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
-# make_files(site, renderer) -> list of (output-relative path, bytes).
+# make_files(site, renderer) -> list of (output-relative path, bytes). A maker whose files come from front
+# matter and the plan alone says so with ``make_files.reads_bodies = False``: a preview rebuild after an edit
+# of bodies only keeps its files (see Kept).
 FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files, lectures.make_files,
                news.make_files]
 
@@ -149,6 +236,7 @@ class BuildResult:
     rendered: list = field(default_factory=list)  # output paths of the pages rendered by this build
     removed: list = field(default_factory=list)  # output paths removed by this build
     changed: list = field(default_factory=list)  # source files changed since the previous build
+    reused: bool = False  # a preview rebuild that kept the model and the plan (see Kept)
 
 
 TIME_SOURCE = "@time"
@@ -177,23 +265,33 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     """
     started = time.perf_counter()
     root, output = site.root, site.config.output_path
-    renderer = render_stage.Renderer(site.config, site.theme, site.model)
-    theme_files = render_stage.theme_rel_files(site.theme, root)
-    base_deps = frozenset(f for f in theme_files if "/templates/" not in f) | {
-        site.config.path.relative_to(root).as_posix(), TIME_SOURCE}
-    # Derived sources (see render.Plan), and one of the build's own: pages that depend on the time of
-    # the build (upcoming vs past lectures) change when the model's view of "now" changes what is shown.
-    derived = {TIME_SOURCE: time_signature(site.model)}
-    jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived)
-    closures: dict = {}
-    for job in jobs:
-        job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)
+    # A preview rebuild after an edit of bodies only keeps the model, so the plan and the renderer too
+    # (see Kept); the state of the previous build must then be the one in memory.
+    kept = site.kept if site.reused and live and warm is not None and warm.state is not None else None
+    if kept is not None:
+        renderer, derived = kept.renderer, kept.derived
+        renderer.reset()
+        jobs = renderer.jobs
+    else:
+        renderer = render_stage.Renderer(site.config, site.theme, site.model)
+        theme_files = render_stage.theme_rel_files(site.theme, root)
+        base_deps = frozenset(f for f in theme_files if "/templates/" not in f) | {
+            site.config.path.relative_to(root).as_posix(), TIME_SOURCE}
+        # Derived sources (see render.Plan), and one of the build's own: pages that depend on the time of
+        # the build (upcoming vs past lectures) change when the model's view of "now" changes what is shown.
+        derived = {TIME_SOURCE: time_signature(site.model)}
+        jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived)
+        closures: dict = {}
+        for job in jobs:
+            job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)
 
     state_path = site.config.cache_path / "build-state.pickle"
     stamp_path = site.config.cache_path / STAMP
     stamp_path.unlink(missing_ok=True)  # written again below only once this build has succeeded
     key = state_key(site.config, site.drafts)
     previous = _previous_state(state_path, key, output, warm) if incremental_build else None
+    if previous is None:
+        kept = None  # the output is not what the kept build wrote: every file is made again
     if warm is not None:
         warm.state = None  # until this build has succeeded
         state_path.unlink(missing_ok=True)  # kept in memory from now on; written by Warm.save
@@ -210,11 +308,17 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         map_items(lambda job: out.write(job.output, renderer.render(job)), todo)
         keep = {job.output for job in jobs}
         written = len(todo)
+        made: dict = {}
         for make_files in FILES:
-            for rel, data in make_files(site, renderer):
-                out.write(rel, data)
-                keep.add(rel)
-                written += 1
+            if kept is not None and not getattr(make_files, "reads_bodies", True):
+                made[make_files] = kept.files[make_files]  # made from front matter and the plan: as they were
+            else:
+                made[make_files] = []
+                for rel, data in make_files(site, renderer):
+                    out.write(rel, data)
+                    made[make_files].append(rel)
+                    written += 1
+            keep.update(made[make_files])
         for fingerprinted, source in sorted(site.theme.assets.values()):
             out.copy(fingerprinted, source)
             keep.add(fingerprinted)
@@ -233,18 +337,24 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
             owned = []
             for post_write in POST_WRITE:
                 owned.extend(post_write(site, out.dir) or [])
-    state = incremental.BuildState.of(key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs},
-                                      tuple(owned), keep, post_written=not live or (
-                                          previous is not None and previous.post_written and not todo and not removed))
+    post_written = not live or (previous is not None and previous.post_written and not todo and not removed)
+    if kept is not None:  # the same plan: the pages' dependencies are as they were
+        state = dataclasses.replace(previous, sources=sources, owned=tuple(owned), post_written=post_written,
+                                    files=frozenset(keep) - previous.pages.keys())
+    else:
+        state = incremental.BuildState.of(key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs},
+                                          tuple(owned), keep, post_written)
     if warm is not None:
         warm.state, warm.state_path = state, state_path
+        if site.kept is not None:
+            warm.kept = dataclasses.replace(site.kept, renderer=renderer, derived=derived, files=made)
     else:
         incremental.save_state(state_path, state)
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
         incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))
     return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
-                       sorted(job.output for job in todo), removed, sorted(changed))
+                       sorted(job.output for job in todo), removed, sorted(changed), kept is not None)
 
 
 def _previous_state(state_path: Path, key: str, output: Path, warm: Warm | None) -> incremental.BuildState | None:

@@ -51,6 +51,8 @@ def make_files(site, renderer) -> list[tuple[str, bytes]]:
     return files
 
 
+make_files.reads_bodies = False  # URLs from the plan, dates from front matter (see site.FILES)
+
 _NOINDEX = re.compile(r"""<meta\s+name=["']robots["']\s+content=["'][^"']*noindex""", re.IGNORECASE)
 
 

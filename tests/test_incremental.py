@@ -333,3 +333,95 @@ def test_a_build_that_fails_while_rendering_leaves_no_stamp(project):
     template.write_text(text, encoding="utf-8")
     os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert site_mod.up_to_date(project / "config.yaml") is None
+
+
+# --- a preview's rebuild after an edit of bodies only keeps the model and the plan (site.Kept) ----------
+
+def preview_build(project: Path, warm) -> site_mod.BuildResult:
+    return site_mod.build(site_mod.load(project / "config.yaml", warm=warm), live=True, warm=warm)
+
+
+def without_index(digest: dict) -> dict:
+    """A preview does not re-index (sitegen build does): compare everything else."""
+    return {rel: h for rel, h in digest.items() if not rel.startswith("pagefind/")}
+
+
+@pytest.fixture()
+def warm(project):
+    warm = site_mod.Warm()
+    site_mod.build(site_mod.load(project / "config.yaml", warm=warm), warm=warm)  # the preview's first build
+    return warm
+
+
+def forbid_model_and_plan(monkeypatch):
+    from sitegen import opendata, render, sitemap
+
+    for module, name in ((site_mod, "build_model"), (render, "plan"), (sitemap, "sitemap_entries"),
+                         (opendata, "advances_document")):
+        monkeypatch.setattr(module, name, lambda *a, name=name, **k: pytest.fail(f"{name} ran for an edit of a body"))
+
+
+@pytest.mark.parametrize("rel, old, new", [
+    (ADVANCE, "## 应用情况", "## 应用情况\n\n只改正文：模型不变。"),
+    (ADVANCE.replace(".md", ".en.md"), "## Application", "## Application\n\nOnly the English body changed."),
+    ("content/news/2021-07-09-taizhou-conference.md", "按计划，", "据悉，按计划，"),  # the Atom feed shows it
+    ("content/lectures/2021-08-20-machine-tool-digital-twin.md", "- 基于实测数据的模型校正", "- 基于实测数据的模型校正与验证"),
+    ("content/pages/about.md", "请以官方发布为准。", "请以官方发布为准。\n\n关于页的新段落。"),  # every page lists the pages (their titles)
+])
+def test_a_body_edit_in_a_preview_keeps_the_model_and_writes_what_a_cold_build_writes(
+        project, warm, tmp_path, monkeypatch, rel, old, new):
+    edit(project, rel, old, new)
+    forbid_model_and_plan(monkeypatch)
+    result = preview_build(project, warm)
+    monkeypatch.undo()
+    assert result.reused and result.changed == [rel] and result.rendered
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def test_a_front_matter_edit_in_a_preview_builds_the_model_again(project, warm, tmp_path):
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n先改正文。")
+    assert preview_build(project, warm).reused
+    edit(project, ADVANCE, "\ntitle: ", "\ntitle: 改过的标题 ")
+    result = preview_build(project, warm)
+    assert not result.reused and result.changed == [ADVANCE]
+    assert "改过的标题" in (project / "output/data/advances.json").read_text(encoding="utf-8")  # made again
+    edit(project, ADVANCE, "先改正文。", "再改正文。")  # and the model built here is the one kept next
+    assert preview_build(project, warm).reused
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+@pytest.mark.parametrize("change", ["config", "data file", "removed file", "template"])
+def test_other_changes_in_a_preview_build_the_model_again(project, warm, tmp_path, change):
+    if change == "config":
+        edit(project, "config.yaml", "news_per_page: 10", "news_per_page: 2")
+    elif change == "data file":
+        edit(project, "content/industries.yaml", "name_en: ", "name_en: Renamed ")
+    elif change == "removed file":
+        for name in ("2021-07-monthly-report.md", "2021-07-monthly-report.en.md"):
+            (project / "content/news" / name).unlink()
+    else:
+        edit(project, "themes/default/templates/list.html", "{% block main %}", "{% block main %}<!-- changed -->")
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n同时改了正文。")
+    result = preview_build(project, warm)
+    assert not result.reused
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def test_a_preview_after_an_error_builds_the_model_again(project, warm, tmp_path):
+    edit(project, ADVANCE, "\ntitle: ", "\nrank: not-a-number\ntitle: ")
+    with pytest.raises(SitegenError):
+        preview_build(project, warm)
+    assert warm.kept is None  # nothing of a failed run is reused
+    edit(project, ADVANCE, "\nrank: not-a-number\n", "\n")
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n修好之后。")
+    assert not preview_build(project, warm).reused
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def test_a_body_edit_in_a_preview_reports_the_warnings_of_the_new_body(project, warm):
+    edit(project, ADVANCE, "## 应用情况", '## 应用情况\n\n<span onclick="x()">点击</span>')
+    result = preview_build(project, warm)
+    assert result.reused and [(w.path, w.field) for w in result.warnings] == [(ADVANCE, "body")]
+    edit(project, ADVANCE, '<span onclick="x()">点击</span>', "点击")
+    result = preview_build(project, warm)
+    assert result.reused and result.warnings == []

@@ -90,7 +90,10 @@ def test_a_preview_rebuild_pauses_the_collector_and_frees_the_previous_model_bef
     preview = Preview(project / "config.yaml", {}, False)
     assert preview.rebuild("start", live=False)
     edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n预览里改的一句。")
-    assert preview.rebuild("change")
-    assert collecting == [False, False]  # no collector passes over the kept heap while building
+    assert preview.rebuild("change") and preview.reused  # a body edit: the model is kept (site.Kept)
+    assert models[1]() is models[0]()
+    edit(project, ADVANCE, "\ntitle: ", "\ntitle: 改名 ")
+    assert preview.rebuild("change") and not preview.reused  # front matter: a new model
+    assert collecting == [False, False, False]  # no collector passes over the kept heap while building
     assert gc.isenabled()
-    assert models[0]() is None  # the first model is garbage, and already collected
+    assert models[0]() is None  # the previous model is garbage, and already collected
