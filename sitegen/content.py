@@ -6,6 +6,7 @@ model stage's cross-document rules.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import re
@@ -35,6 +36,11 @@ class Record:
     body_en: str | None = None
     rel_en: str | None = None
     invalid: frozenset = frozenset()  # fields given but rejected by the schema (reported already)
+    front: str = ""  # sha256 of the validated front matter: what pages listing the record depend on
+
+    def __post_init__(self) -> None:
+        if not self.front:
+            self.front = hashlib.sha256(repr(self.meta).encode("utf-8")).hexdigest()
 
     def line_of(self, name: str) -> int:
         return self.lines.get(name, self.line)

@@ -262,7 +262,7 @@ def lecture_pages(model, add) -> None:
     if schedule is None:
         return
     hosts = {lec.host.source for lec in schedule.all if lec.host is not None and lec.host.source}
-    add(urls.lectures(), "lectures.html", sources(schedule.all) | hosts, schedule=schedule)
+    add(urls.lectures(), "lectures.html", add.fronts(schedule.all) | hosts, schedule=schedule)
     for lec in schedule.all:
         add(lec.route, "lecture.html", sources([lec]) | ({lec.host.source} if lec.host else set()), lecture=lec)
 

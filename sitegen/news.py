@@ -89,11 +89,11 @@ def news_pages(model, add) -> None:
     # Which items are on which page (and how many pages there are) changes with any item added or removed.
     order = add.derived("@members:news", [item.record.rel for item in items])
     for page in paginate(items, model.news_per_page, urls.news()):
-        add(page.route, "news_list.html", sources(page.items) | {order}, news_page=page)
+        add(page.route, "news_list.html", add.fronts(page.items) | {order}, news_page=page)
     for index, item in enumerate(items):
         newer = items[index - 1] if index else None
         older = items[index + 1] if index + 1 < len(items) else None
-        add(item.route, "news_item.html", sources([i for i in (item, newer, older) if i]), item=item,
+        add(item.route, "news_item.html", sources([item]) | add.fronts([i for i in (newer, older) if i]), item=item,
             newer=newer, older=older)
 
 

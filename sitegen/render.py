@@ -8,6 +8,7 @@ what to render.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class Job:
     context: dict = field(default_factory=dict)
     deps: frozenset = frozenset()  # project-relative source files the page reads
 
-    @property
+    @functools.cached_property
     def output(self) -> str:
         return urls.Urls.output_file(urls.Urls.localise(self.route, self.lang))
 
@@ -200,7 +201,7 @@ def listed(add, advances) -> frozenset:
     for adv in advances:
         deps = add.memo.get(adv)
         if deps is None:  # once per advance: most are listed on several pages
-            deps = add.memo[adv] = sources([adv]) | {add.derived(
+            deps = add.memo[adv] = add.fronts([adv]) | {add.derived(
                 f"@item:{adv.record.rel}", adv.position, [(o.name, o.slug) for o in adv.organizations])}
         out |= deps
     return frozenset(out)
@@ -208,11 +209,11 @@ def listed(add, advances) -> frozenset:
 
 def core_pages(model: Model, add) -> None:
     """Home, years, dual views, lists, advances, term pages, static pages and the 404 page."""
-    everything = sources(model.advances) | DATA_FILES | frozenset(y.rel for y in model.years if y.rel)
+    everything = add.fronts(model.advances) | DATA_FILES | frozenset(y.rel for y in model.years if y.rel)
     latest = model.latest
     add(urls.home(), "home.html", ((listed(add, (a for lst in latest.lists.values() for a in lst)) | {latest.rel}
                                     | DATA_FILES) if latest else frozenset())
-        | sources(model.lectures) | sources(model.news), year=latest)  # home shows lectures and news too
+        | add.fronts(model.lectures) | add.fronts(model.news), year=latest)  # home shows lectures and news too
     add(urls.years(), "years.html", everything, years=model.years)
     for year in model.years:
         deps = listed(add, (a for lst in year.lists.values() for a in lst)) | DATA_FILES | (
@@ -223,7 +224,7 @@ def core_pages(model: Model, add) -> None:
     for adv in model.advances:
         # Related advances are chosen among all advances sharing a term; their files are the ones shown.
         neighbours = [a for a in (adv.prev, adv.next, adv.other_list, *adv.related) if a]
-        add(adv.route, "advance.html", listed(add, [adv, *neighbours]) | DATA_FILES, advance=adv)
+        add(adv.route, "advance.html", sources([adv]) | listed(add, [adv, *neighbours]) | DATA_FILES, advance=adv)
     for kind in TERM_KINDS:
         add(urls.term_index(kind), "terms.html", everything, kind=kind,
             terms=model.categories if kind == "categories" else model.term_list(kind))
@@ -266,6 +267,22 @@ class Plan:
         self.values[name] = hashlib.sha256(repr(value).encode("utf-8")).hexdigest()
         return name
 
+    def fronts(self, items) -> frozenset:
+        """What a page that lists ``items`` (records) depends on: their front matter — one derived source per
+        record, ``@front:<file>`` — and their images, not their bodies, which only their own pages show
+        (those depend on the files: :func:`sitegen.model.sources`). An edit of a body re-renders its own
+        pages only; of front matter, every page listing the record."""
+        out = set()
+        for item in items:
+            record = item.record
+            name = "@front:" + record.rel
+            self.values[name] = record.front
+            out.add(name)
+            image = item.meta.get("image")
+            if isinstance(image, str) and image:  # its width and height are written into the page
+                out |= sources([item]) - {record.rel, record.rel_en}
+        return frozenset(out)
+
 
 def plan(model: Model, base_deps: frozenset, derived: dict | None = None) -> list[Job]:
     """Every page of the site in both languages, with the source files each depends on.
@@ -274,7 +291,8 @@ def plan(model: Model, base_deps: frozenset, derived: dict | None = None) -> lis
     The planners run once; each page they add becomes one job per language (all Chinese jobs first).
     The values of derived sources are put in ``derived`` (see :class:`Plan`).
     """
-    add = Plan(base_deps | sources(model.pages))  # the navigation lists every page
+    add = Plan(base_deps)
+    add.base |= add.fronts(model.pages)  # the navigation lists every page
     for planner in PLANNERS:
         planner(model, add)
     if derived is not None:

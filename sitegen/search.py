@@ -519,7 +519,7 @@ def search_parts(model) -> tuple[int, list[str]]:
 def search_pages(model, add) -> None:
     """``/search/`` and ``/en/search/``: the form, the filters and the script that queries the index."""
     records = [*model.advances, *model.lectures, *model.news]
-    deps = {item.record.rel for item in records} | {y.rel for y in model.years if y.rel} | {"content/categories.yaml"}
+    deps = add.fronts(records) | {y.rel for y in model.years if y.rel} | {"content/categories.yaml"}
     years = {y.year for y in model.years} | {lec.day.year for lec in model.lectures if lec.day} | {
         item.meta["date"].year for item in model.news}
     add(urls.search(), "search.html", deps, search_available=available(), search_bundle=urls.search_bundle(),

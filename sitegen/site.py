@@ -235,7 +235,7 @@ class BuildResult:
     warnings: list
     rendered: list = field(default_factory=list)  # output paths of the pages rendered by this build
     removed: list = field(default_factory=list)  # output paths removed by this build
-    changed: list = field(default_factory=list)  # source files changed since the previous build
+    changed: list = field(default_factory=list)  # source files changed since the previous build (no derived sources)
     reused: bool = False  # a preview rebuild that kept the model and the plan (see Kept)
 
 
@@ -354,7 +354,8 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))
     return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
-                       sorted(job.output for job in todo), removed, sorted(changed), kept is not None)
+                       sorted(job.output for job in todo), removed, sorted(c for c in changed if not c.startswith("@")),
+                       kept is not None)
 
 
 def _previous_state(state_path: Path, key: str, output: Path, warm: Warm | None) -> incremental.BuildState | None:

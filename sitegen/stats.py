@@ -287,7 +287,7 @@ def hbars(chart_id: str, rows: list[Row], loc: Loc, value: Callable[[Row], str],
 
 def stats_page(model: Model, add) -> None:
     """Planner: the statistics page, in both languages."""
-    from .render import DATA_FILES, sources  # render imports this module for its planner list
+    from .render import DATA_FILES  # render imports this module for its planner list
 
-    deps = sources(model.advances) | DATA_FILES | {y.rel for y in model.years if y.rel}
+    deps = add.fronts(model.advances) | DATA_FILES | {y.rel for y in model.years if y.rel}
     add(urls.stats(), "stats.html", deps, stats=compute(model))

@@ -47,29 +47,58 @@ def test_nothing_changed_renders_nothing(project):
     assert result.rendered == [] and result.changed == [] and result.removed == []
 
 
-def test_one_advance_edit_rewrites_its_pages_only(project, tmp_path):
-    slug = "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools"
-    link = f"/advances/2021/{slug}/"
+SLUG = "adaptive-intelligent-machining-system-for-five-axis-cnc-machine-tools"
+
+
+def test_a_body_edit_rewrites_the_advances_own_pages_only(project, tmp_path):
+    out = project / "output"
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.html")}
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n新增的一句话：增量构建测试。")
+    result = build(project)
+    assert result.changed == [ADVANCE]
+    # Pages listing it (year, list, terms, neighbours, the navigation's …) show its front matter only.
+    assert result.rendered == [f"advances/2021/{SLUG}/index.html", f"en/advances/2021/{SLUG}/index.html"]
+    assert "增量构建测试" in (out / f"advances/2021/{SLUG}/index.html").read_text(encoding="utf-8")
+    unchanged = [p for p in mtimes if p.relative_to(out).as_posix() not in result.rendered
+                 and not p.relative_to(out).as_posix().startswith("pagefind/")]
+    assert len(unchanged) > 500 and all(p.stat().st_mtime_ns == mtimes[p] for p in unchanged)
+    assert tree_digest(out) == cold_digest(project, tmp_path)
+
+
+@pytest.mark.parametrize("rel, old, new", [
+    ("content/pages/about.md", "请以官方发布为准。", "请以官方发布为准。关于页的新句子。"),
+    ("content/news/2021-07-09-taizhou-conference.md", "按计划，", "据悉，按计划，"),
+    ("content/lectures/2021-08-20-machine-tool-digital-twin.md", "- 基于实测数据的模型校正", "- 模型校正"),
+])
+def test_a_body_edit_of_a_page_news_item_or_lecture_rewrites_its_own_pages_only(project, tmp_path, rel, old, new):
+    edit(project, rel, old, new)
+    result = build(project)
+    assert result.changed == [rel] and len(result.rendered) == 2  # its page in each language
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+def test_a_front_matter_edit_rewrites_every_page_listing_the_advance(project, tmp_path):
+    link = f"/advances/2021/{SLUG}/"
     out = project / "output"
     advance_pages = sorted(out.glob("advances/*/*/index.html"))
     unrelated = [p for p in advance_pages if link not in p.read_text(encoding="utf-8")]
     mtimes = {p: p.stat().st_mtime_ns for p in unrelated}
-    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n新增的一句话：增量构建测试。")
+    edit(project, ADVANCE, "\ntitle: ", "\ntitle: 增量构建测试")
     result = build(project)
     assert result.changed == [ADVANCE]
     rendered = set(result.rendered)
     for lang in ("", "en/"):
-        assert f"{lang}advances/2021/{slug}/index.html" in rendered
+        assert f"{lang}advances/2021/{SLUG}/index.html" in rendered
         assert f"{lang}years/2021/index.html" in rendered
         assert f"{lang}years/2021/world/index.html" in rendered
         assert f"{lang}categories/cnc-robots/index.html" in rendered
     # Other advance pages are rewritten only when they show this one (prev/next, related, twin).
     for page in rendered:
-        if page.startswith("advances/") and slug not in page:
+        if page.startswith("advances/") and SLUG not in page:
             assert link in (out / page).read_text(encoding="utf-8"), page
     assert len(unrelated) > 50
     assert all(p.stat().st_mtime_ns == mtimes[p] for p in unrelated)  # reused, not rewritten
-    assert "增量构建测试" in (out / f"advances/2021/{slug}/index.html").read_text(encoding="utf-8")
+    assert "增量构建测试" in (out / "years/2021/world/index.html").read_text(encoding="utf-8")
     assert tree_digest(out) == cold_digest(project, tmp_path)
 
 
@@ -199,8 +228,8 @@ def advances_of(project: Path, route: str) -> list[str]:
 def test_an_edit_rewrites_only_the_page_of_a_term_that_shows_the_advance(project, tmp_path):
     members = advances_of(project, "categories/equipment/")
     assert len(members) > 50  # two pages of 50 (term_per_page)
-    on_page_2 = next(rel for rel in members[50:] if "## 应用情况" in (project / rel).read_text(encoding="utf-8"))
-    edit(project, on_page_2, "## 应用情况", "## 应用情况\n\n分页测试。")
+    on_page_2 = members[50]
+    edit(project, on_page_2, "\ntitle: ", "\ntitle: 分页测试")  # what the term page shows of it
     rendered = set(build(project).rendered)
     assert "categories/equipment/page/2/index.html" in rendered
     assert "en/categories/equipment/page/2/index.html" in rendered
