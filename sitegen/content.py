@@ -166,8 +166,9 @@ class RecordCache:
 
     @staticmethod
     def stamp(path: Path) -> tuple | None:
+        text = os.fspath(path)  # string work: pathlib's with_name costs more than the two stat calls
         out = []
-        for p in (path, path.with_name(path.stem + ".en.md")):
+        for p in (text, text[:-len(path.suffix)] + ".en.md" if path.suffix else text + ".en.md"):
             try:
                 st = os.stat(p)
                 out.append((st.st_mtime_ns, st.st_size, st.st_ino))
@@ -213,8 +214,9 @@ class RecordCache:
 def _markdown_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix == ".md" and not p.name.endswith(".en.md")
-                  and not p.name.startswith((".", "_")))
+    names = sorted(name for name in os.listdir(folder) if name.endswith(".md") and not name.endswith(".en.md")
+                   and not name.startswith((".", "_")))
+    return [folder / name for name in names]
 
 
 def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema: Schema | None,

@@ -66,16 +66,19 @@ def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict)
 def fingerprint(root: Path, rels: list[str], previous: dict) -> dict[str, tuple[int, int, str]]:
     """(mtime, size, hash) of each file; the hash is reused when mtime and size are unchanged."""
     out = {}
+    top = os.fspath(root)
     for rel in rels:
+        path = os.path.join(top, rel)
         try:
-            stat = (root / rel).stat()
+            stat = os.stat(path)
         except OSError:
             continue
         old = previous.get(rel)
         if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
             out[rel] = old
         else:
-            out[rel] = (stat.st_mtime_ns, stat.st_size, hashlib.sha256((root / rel).read_bytes()).hexdigest())
+            with open(path, "rb") as fh:
+                out[rel] = (stat.st_mtime_ns, stat.st_size, hashlib.sha256(fh.read()).hexdigest())
     return out
 
 

@@ -47,13 +47,17 @@ class MarkdownCache:
         self.entries: dict[str, md_stage.Rendered] = {}
         self.used: set[str] = set()
         self.dirty = False
+        self._known: dict = {}  # id of a text of the last run → (the text, its key)
         saved = incremental.load_pickle(self.path)
         if isinstance(saved, dict):
             self.entries = saved
 
     def render_all(self, texts: list[str]) -> list[md_stage.Rendered]:
         """Render every text, using the cache and rendering the misses on all cores."""
-        keys = [key(t) for t in texts]
+        # A preview passes the same text objects run after run (see RecordCache): their keys are not hashed again.
+        known = self._known
+        keys = [hit[1] if (hit := known.get(id(t))) is not None and hit[0] is t else key(t) for t in texts]
+        self._known = {id(t): (t, k) for t, k in zip(texts, keys)}
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.entries}.items())
         if missing:
             hosts = self.video_hosts

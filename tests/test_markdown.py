@@ -275,3 +275,18 @@ def test_a_large_ordinary_body_is_converted():
     result = render(big)
     assert result.error is None and result.removed == ()
     assert result.html.count("<table>") == 3000 and len(result.toc) == 300
+
+
+def test_the_cache_does_not_hash_again_the_texts_of_its_last_run(tmp_path, monkeypatch):
+    cache = mdcache.MarkdownCache(tmp_path)
+    texts = ["# 一\n\n正文。", "# 二\n\n正文。", "# 三\n\n正文。"]
+    first = cache.render_all(texts)
+    hashed = []
+    real = mdcache.key
+    monkeypatch.setattr(mdcache, "key", lambda text: hashed.append(text) or real(text))
+    edited = "".join(["# 二\n\n改过的正文。"])  # a new object, as a re-parsed record's body is
+    again = cache.next_run().render_all([texts[0], edited, texts[2]])
+    assert hashed == [edited]  # the same objects are known by identity
+    assert again[0] == first[0] and again[2] == first[2] and "改过的正文" in again[1].html
+    equal_copy = "".join(["# 一\n\n", "正文。"])  # equal but another object: hashed, and found in the cache
+    assert cache.next_run().render_all([equal_copy])[0] == first[0] and hashed[-1] is equal_copy
