@@ -72,17 +72,17 @@ class Content:
     pages: list[Record] = field(default_factory=list)
     lectures: list[Record] = field(default_factory=list)
     news: list[Record] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)  # every file read, for dependency tracking
+    files: list[str] = field(default_factory=list)  # every file under content/ (paths), for dependency tracking
 
 
-def rel_path(path: Path, project: Path) -> str:
+def rel_path(path: str | Path, project: Path) -> str:
     text, top = str(path), str(project)
     if text.startswith(top + os.sep):  # string work: Path.relative_to costs 40 µs, ×10,000 files
         return text[len(top) + 1:].replace(os.sep, "/")
     try:
-        return path.relative_to(project).as_posix()
+        return Path(path).relative_to(project).as_posix()
     except ValueError:
-        return path.as_posix()
+        return Path(path).as_posix()
 
 
 def _read_yaml(path: Path, rel: str, problems: Problems):
@@ -165,10 +165,10 @@ class RecordCache:
             self.old = saved[1]
 
     @staticmethod
-    def stamp(path: Path) -> tuple | None:
-        text = os.fspath(path)  # string work: pathlib's with_name costs more than the two stat calls
+    def stamp(path: str | Path) -> tuple | None:
+        text = os.fspath(path)  # string work: pathlib costs more than the two stat calls
         out = []
-        for p in (text, text[:-len(path.suffix)] + ".en.md" if path.suffix else text + ".en.md"):
+        for p in (text, os.path.splitext(text)[0] + ".en.md"):
             try:
                 st = os.stat(p)
                 out.append((st.st_mtime_ns, st.st_size, st.st_ino))
@@ -176,7 +176,7 @@ class RecordCache:
                 out.append(None)
         return tuple(out)
 
-    def parse(self, path: Path, rel: str, kind: str, schema: Schema, problems: Problems) -> Record | None:
+    def parse(self, path: str | Path, rel: str, kind: str, schema: Schema, problems: Problems) -> Record | None:
         stamp = self.stamp(path)
         hit = self.old.get(rel)
         if hit is not None and hit[0] == (kind, stamp):
@@ -187,7 +187,7 @@ class RecordCache:
             record = pickle.loads(hit[1])
         else:
             before = len(problems.items)
-            record = parse_markdown(path, rel, kind, schema, problems)
+            record = parse_markdown(Path(path), rel, kind, schema, problems)
             if record is None or len(problems.items) != before:
                 return record
             hit = self.new[rel] = ((kind, stamp), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
@@ -211,12 +211,13 @@ class RecordCache:
         return self
 
 
-def _markdown_files(folder: Path) -> list[Path]:
+def _markdown_files(folder: Path) -> list[str]:
+    """The record files of a folder, sorted (paths as strings: most are cache hits, which need no Path)."""
     if not folder.is_dir():
         return []
-    names = sorted(name for name in os.listdir(folder) if name.endswith(".md") and not name.endswith(".en.md")
-                   and not name.startswith((".", "_")))
-    return [folder / name for name in names]
+    top = os.fspath(folder)
+    return [os.path.join(top, name) for name in sorted(os.listdir(top)) if name.endswith(".md")
+            and not name.endswith(".en.md") and not name.startswith((".", "_"))]
 
 
 def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema: Schema | None,
@@ -317,12 +318,12 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
             if record is not None:
                 records.append(record)
 
-    content.files = sorted(_files_under(content_dir))
+    content.files = sorted(_files_under(content_dir))  # as strings: 10,000 Path objects cost 0.1 s a run
     cache.save()
     return content
 
 
-def _files_under(folder: Path) -> list[Path]:
+def _files_under(folder: Path) -> list[str]:
     """What ``[p for p in folder.rglob("*") if p.is_file()]`` lists (links to files count, links to folders are
     not entered), unsorted, with one scandir per folder: ``rglob`` and ``is_file`` cost a stat call and Path
     objects per entry (0.1–0.4 s at 10,000 records)."""
@@ -334,9 +335,9 @@ def _files_under(folder: Path) -> list[Path]:
     for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=False):
-                out.extend(_files_under(Path(entry.path)))
+                out.extend(_files_under(entry.path))
             elif entry.is_file():
-                out.append(Path(entry.path))
+                out.append(entry.path)
         except OSError:
             continue
     return out
