@@ -144,7 +144,7 @@ RECORDS_CACHE = "records.pickle"
 
 
 class RecordCache:
-    """Parsed, validated records of unchanged Markdown files, kept between builds in one file.
+    """Parsed, validated records of unchanged Markdown files (and data files), kept between builds in one file.
 
     A record is reused when its file and its ``.en.md`` sibling have the same (mtime, size, inode) as
     when it was parsed, by the same sitegen code. Only records whose parsing reported no problem are
@@ -177,6 +177,10 @@ class RecordCache:
         return tuple(out)
 
     def parse(self, path: str | Path, rel: str, kind: str, schema: Schema, problems: Problems) -> Record | None:
+        return self.cached(path, rel, kind, lambda: parse_markdown(Path(path), rel, kind, schema, problems), problems)
+
+    def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems):
+        """``make()`` — the parsed, validated file — or what it returned when the file was last the same."""
         stamp = self.stamp(path)
         hit = self.old.get(rel)
         if hit is not None and hit[0] == (kind, stamp):
@@ -184,16 +188,16 @@ class RecordCache:
             kept = self.objects.get(rel)
             if kept is not None and kept[0] is hit:
                 return kept[1]
-            record = pickle.loads(hit[1])
+            made = pickle.loads(hit[1])
         else:
             before = len(problems.items)
-            record = parse_markdown(Path(path), rel, kind, schema, problems)
-            if record is None or len(problems.items) != before:
-                return record
-            hit = self.new[rel] = ((kind, stamp), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+            made = make()
+            if made is None or len(problems.items) != before:
+                return made
+            hit = self.new[rel] = ((kind, stamp), pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
         if self.in_memory:
-            self.objects[rel] = (hit, record)
-        return record
+            self.objects[rel] = (hit, made)
+        return made
 
     def save(self, force: bool = False) -> None:
         """Write what this run used (unless kept in memory by a preview: see :class:`sitegen.site.Warm`)."""
@@ -264,9 +268,14 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
     cache = cache or RecordCache(None)
     parse_markdown = cache.parse
     content = Content(content_dir)
-    content.categories = _data_file(content_dir / "categories.yaml", project, ct.CATEGORY, None, problems)
-    content.industries = _data_file(content_dir / "industries.yaml", project, ct.TERM, None, problems)
-    content.societies = _data_file(content_dir / "societies.yaml", project, ct.SOCIETY, None, problems)
+
+    def data_file(path: Path, entry_schema: Schema | None, schema: Schema | None, kind: str) -> DataFile | None:
+        return cache.cached(path, rel_path(path, project), kind,
+                            lambda: _data_file(path, project, entry_schema, schema, problems), problems)
+
+    content.categories = data_file(content_dir / "categories.yaml", ct.CATEGORY, None, "categories")
+    content.industries = data_file(content_dir / "industries.yaml", ct.TERM, None, "industries")
+    content.societies = data_file(content_dir / "societies.yaml", ct.SOCIETY, None, "societies")
 
     years_dir = content_dir / "years"
     for path in sorted(years_dir.glob("*.yaml")) if years_dir.is_dir() else []:
@@ -274,7 +283,7 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
         if not re.fullmatch(r"\d{4}", path.stem):
             problems.add(rel, 0, "", "a year file must be named after its year", "rename it, e.g. 2021.yaml")
             continue
-        data = _data_file(path, project, None, ct.YEAR, problems)
+        data = data_file(path, None, ct.YEAR, "year")
         if data is None:
             continue
         if data.values.get("year") not in (None, int(path.stem)):
