@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import re
 import unicodedata
@@ -65,19 +64,18 @@ def related_advances(advances: list["Advance"], limit: int = MAX_RELATED) -> Non
     for adv in ordered:
         for term in adv.categories + adv.industries:
             by_term.setdefault(id(term), []).append(adv)
-    position = {id(adv): index for index, adv in enumerate(ordered)}
-    cat_ids = {id(a): frozenset(id(t) for t in a.categories) for a in advances}
-    ind_ids = {id(a): frozenset(id(t) for t in a.industries) for a in advances}
+    # Per advance, once: (year, category ids, industry ids, position in the site's order).
+    info = {id(a): (a.meta["year"], frozenset(id(t) for t in a.categories), frozenset(id(t) for t in a.industries),
+                    index) for index, a in enumerate(ordered)}
     for adv in advances:
-        cats, inds = cat_ids[id(adv)], ind_ids[id(adv)]
+        year, cats, inds, _ = info[id(adv)]
         candidates: dict[int, Advance] = {}
         for term_id in cats | inds:
             members = (o for o in by_term[term_id] if o is not adv and o is not adv.other_list)
             candidates.update((id(o), o) for o in itertools.islice(members, CANDIDATES_PER_TERM))
-
-        def order(other: "Advance") -> tuple:
-            key = id(other)
-            return (other.meta["year"] == adv.meta["year"], -len(cats & cat_ids[key]), -len(inds & ind_ids[key]),
-                    position[key])
-
-        adv.related = heapq.nsmallest(limit, candidates.values(), key=order)
+        ranked = []
+        for key, other in candidates.items():
+            o_year, o_cats, o_inds, position = info[key]
+            ranked.append((o_year == year, -len(cats & o_cats), -len(inds & o_inds), position, other))
+        ranked.sort()  # positions are unique: tuples never compare the advances themselves
+        adv.related = [item[4] for item in ranked[:limit]]
