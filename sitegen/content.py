@@ -165,10 +165,15 @@ class RecordCache:
             self.old = saved[1]
 
     @staticmethod
-    def stamp(path: str | Path) -> tuple | None:
+    def stamp(path: str | Path, has_en: bool | None = None) -> tuple | None:
+        """(mtime_ns, size, inode) of the file and of its ``.en.md`` sibling (None: missing). ``has_en=False``:
+        the caller's folder listing has no sibling, which is then not looked for."""
         text = os.fspath(path)  # string work: pathlib costs more than the two stat calls
         out = []
-        for p in (text, os.path.splitext(text)[0] + ".en.md"):
+        for p in (text, None if has_en is False else os.path.splitext(text)[0] + ".en.md"):
+            if p is None:
+                out.append(None)
+                continue
             try:
                 st = os.stat(p)
                 out.append((st.st_mtime_ns, st.st_size, st.st_ino))
@@ -176,12 +181,14 @@ class RecordCache:
                 out.append(None)
         return tuple(out)
 
-    def parse(self, path: str | Path, rel: str, kind: str, schema: Schema, problems: Problems) -> Record | None:
-        return self.cached(path, rel, kind, lambda: parse_markdown(Path(path), rel, kind, schema, problems), problems)
+    def parse(self, path: str | Path, rel: str, kind: str, schema: Schema, problems: Problems,
+              has_en: bool | None = None) -> Record | None:
+        return self.cached(path, rel, kind, lambda: parse_markdown(Path(path), rel, kind, schema, problems), problems,
+                           has_en)
 
-    def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems):
+    def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems, has_en: bool | None = None):
         """``make()`` — the parsed, validated file — or what it returned when the file was last the same."""
-        stamp = self.stamp(path)
+        stamp = self.stamp(path, has_en)
         hit = self.old.get(rel)
         if hit is not None and hit[0] == (kind, stamp):
             self.new[rel] = hit
@@ -215,13 +222,16 @@ class RecordCache:
         return self
 
 
-def _markdown_files(folder: Path) -> list[str]:
-    """The record files of a folder, sorted (paths as strings: most are cache hits, which need no Path)."""
+def _markdown_files(folder: Path) -> list[tuple[str, bool]]:
+    """The record files of a folder, sorted, each with whether the folder has its ``.en.md`` (paths as strings:
+    most are cache hits, which need no Path)."""
     if not folder.is_dir():
         return []
     top = os.fspath(folder)
-    return [os.path.join(top, name) for name in sorted(os.listdir(top)) if name.endswith(".md")
-            and not name.endswith(".en.md") and not name.startswith((".", "_"))]
+    names = os.listdir(top)
+    present = set(names)
+    return [(os.path.join(top, name), name[:-3] + ".en.md" in present) for name in sorted(names)
+            if name.endswith(".md") and not name.endswith(".en.md") and not name.startswith((".", "_"))]
 
 
 def _data_file(path: Path, project: Path, schema_of_entry: Schema | None, schema: Schema | None,
@@ -304,8 +314,8 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
             problems.add(rel_path(folder, project), 0, "", "the folder name is not a year",
                          "name the folder after the selection year, e.g. 2021")
             continue
-        for path in _markdown_files(folder):
-            record = parse_markdown(path, rel_path(path, project), "advance", ct.ADVANCE, problems)
+        for path, has_en in _markdown_files(folder):
+            record = parse_markdown(path, rel_path(path, project), "advance", ct.ADVANCE, problems, has_en)
             if record is None:
                 continue
             year = record.meta.get("year")
@@ -315,15 +325,15 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
                              f"write year: {folder_year} or move the file to advances/{year}/")
             content.advances.append(record)
 
-    for path in _markdown_files(content_dir / "pages"):
-        record = parse_markdown(path, rel_path(path, project), "page", ct.PAGE, problems)
+    for path, has_en in _markdown_files(content_dir / "pages"):
+        record = parse_markdown(path, rel_path(path, project), "page", ct.PAGE, problems, has_en)
         if record is not None:
             content.pages.append(record)
 
     for folder, kind, schema, records in (("lectures", "lecture", ct.LECTURE, content.lectures),
                                           ("news", "news", ct.NEWS, content.news)):
-        for path in _markdown_files(content_dir / folder):
-            record = parse_markdown(path, rel_path(path, project), kind, schema, problems)
+        for path, has_en in _markdown_files(content_dir / folder):
+            record = parse_markdown(path, rel_path(path, project), kind, schema, problems, has_en)
             if record is not None:
                 records.append(record)
 

@@ -454,3 +454,15 @@ def test_a_body_edit_in_a_preview_reports_the_warnings_of_the_new_body(project, 
     edit(project, ADVANCE, '<span onclick="x()">点击</span>', "点击")
     result = preview_build(project, warm)
     assert result.reused and result.warnings == []
+
+
+def test_an_english_file_added_or_removed_in_a_preview_is_picked_up(project, warm, tmp_path):
+    english = project / "content/advances/2021/china-fabric-defect-vision.en.md"
+    english.write_text("## Background\n\nAn English body written during the preview.\n", encoding="utf-8")
+    result = preview_build(project, warm)
+    assert "content/advances/2021/china-fabric-defect-vision.en.md" in result.changed
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+    english.unlink()
+    preview_build(project, warm)
+    shutil.rmtree(tmp_path / "cold")
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
