@@ -80,10 +80,19 @@ def sources(items) -> frozenset:
         out.add(item.record.rel)
         if item.record.rel_en:
             out.add(item.record.rel_en)
-        image = getattr(item, "meta", {}).get("image")
-        if isinstance(image, str) and image:  # its width and height are written into the page (sitegen/images.py)
-            out.add(posixpath.normpath(posixpath.join(posixpath.dirname(item.record.rel), image)))
+        image = image_file(item)
+        if image:
+            out.add(image)
     return frozenset(out)
+
+
+def image_file(item) -> str | None:
+    """The project-relative file of a record's ``image:``, whose width and height are written into the pages
+    showing it (sitegen/images.py)."""
+    image = getattr(item, "meta", {}).get("image")
+    if isinstance(image, str) and image:
+        return posixpath.normpath(posixpath.join(posixpath.dirname(item.record.rel), image))
+    return None
 
 
 @dataclass(eq=False)

@@ -21,7 +21,7 @@ from . import urls
 from .config import Config
 from .errors import SitegenError
 from .contenttypes import LISTS
-from .model import TERM_KINDS, Model, by_year, sources
+from .model import TERM_KINDS, Model, by_year, image_file, sources
 from .pagination import paginate
 from .stats import stats_page
 from .lectures import lecture_pages
@@ -222,7 +222,8 @@ def core_pages(model: Model, add) -> None:
         for lst in LISTS:
             add(year.list_route(lst), "list.html", deps, year=year, list_name=lst, advances=year.lists[lst])
     for adv in model.advances:
-        # Related advances are chosen among all advances sharing a term; their files are the ones shown.
+        # Its own files (the body is shown here only), and what it shows of its neighbours and of the related
+        # advances (chosen among all advances sharing a term): their front matter.
         neighbours = [a for a in (adv.prev, adv.next, adv.other_list, *adv.related) if a]
         add(adv.route, "advance.html", sources([adv]) | listed(add, [adv, *neighbours]) | DATA_FILES, advance=adv)
     for kind in TERM_KINDS:
@@ -278,9 +279,9 @@ class Plan:
             name = "@front:" + record.rel
             self.values[name] = record.front
             out.add(name)
-            image = item.meta.get("image")
-            if isinstance(image, str) and image:  # its width and height are written into the page
-                out |= sources([item]) - {record.rel, record.rel_en}
+            image = image_file(item)
+            if image:
+                out.add(image)
         return frozenset(out)
 
 
