@@ -100,15 +100,8 @@ class Kept:
 
 
 def theme_stamp(theme: Theme) -> tuple:
-    """(path, mtime_ns, size) of every theme file."""
-    out = []
-    for path in theme.files():
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        out.append((str(path), st.st_mtime_ns, st.st_size))
-    return tuple(out)
+    """(path, mtime_ns, size, inode) of every file and folder of the theme chain (see :func:`_tree`)."""
+    return _tree(list(theme.dirs))
 
 
 @dataclass
