@@ -22,14 +22,14 @@ from .svgcheck import svg_problem
 IMAGE_TYPES = (".avif", ".gif", ".jpeg", ".jpg", ".png", ".svg", ".webp")
 
 
-def check_images(model: Model, content_dir: Path, problems: Problems) -> dict[str, Path]:
-    """Report every ``image:`` that is missing, not an image or outside ``content/``.
+def check_images(model: Model, content_dir: Path, problems: Problems, advances: list | None = None) -> dict[str, Path]:
+    """Report every ``image:`` (of ``advances``, default all) that is missing, not an image or outside ``content/``.
 
     Returns route of the copy → source file for the images that are fine.
     """
     content_dir = content_dir.resolve()
     found: dict[str, Path] = {}
-    for adv in model.advances:
+    for adv in model.advances if advances is None else advances:
         name = adv.meta.get("image")
         if not name:
             continue

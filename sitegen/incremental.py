@@ -63,11 +63,19 @@ def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict)
     return memo[name]
 
 
-def fingerprint(root: Path, rels: list[str], previous: dict) -> dict[str, tuple[int, int, str]]:
-    """(mtime, size, hash) of each file; the hash is reused when mtime and size are unchanged."""
+def fingerprint(root: Path, rels: list[str], previous: dict, recheck: set[str] | None = None) -> dict[str, tuple[int, int, str]]:
+    """(mtime, size, hash) of each file; the hash is reused when mtime and size are unchanged.
+
+    ``recheck``: the only files that may have changed since ``previous`` (a file watcher said so); the
+    others keep their entry without a stat call."""
     out = {}
     top = os.fspath(root)
     for rel in rels:
+        if recheck is not None and rel not in recheck:
+            old = previous.get(rel)
+            if old is not None:
+                out[rel] = old
+                continue
         path = os.path.join(top, rel)
         try:
             stat = os.stat(path)
@@ -82,14 +90,46 @@ def fingerprint(root: Path, rels: list[str], previous: dict) -> dict[str, tuple[
     return out
 
 
-def changed_files(old: dict, new: dict) -> set[str]:
-    return {rel for rel in old.keys() | new.keys() if (old.get(rel) or (0, 0, ""))[2] != (new.get(rel) or (0, 0, ""))[2]}
+def changed_files(old: dict, new: dict, among=None) -> set[str]:
+    """The sources whose hash differs (or that came or went); ``among``: the only ones that can have changed."""
+    if among is not None:
+        return {rel for rel in among if (old.get(rel) or (0, 0, ""))[2] != (new.get(rel) or (0, 0, ""))[2]}
+    out = {rel for rel, value in new.items() if (was := old.get(rel)) is None or was[2] != value[2]}
+    out.update(old.keys() - new.keys())
+    return out
 
 
-def dirty(jobs, state: BuildState | None, changed: set[str]) -> list:
-    """The jobs to render: new pages and pages whose old or new dependencies changed."""
+def refresh(root: Path, previous: dict, recheck: set[str], sources: list[str]) -> dict[str, tuple[int, int, str]]:
+    """What :func:`fingerprint` returns for ``sources`` when only the files ``recheck`` can differ from
+    ``previous`` (a file watcher said so) and every other entry of ``previous`` (derived sources included)
+    is still right."""
+    out = dict(previous)
+    for rel in recheck:
+        out.pop(rel, None)
+    known = set(sources)
+    out.update(fingerprint(root, sorted(rel for rel in recheck if rel in known), previous))
+    return out
+
+
+def users(jobs, common: frozenset) -> dict[str, list[int]]:
+    """Source → the indices of the jobs depending on it, but for the sources all of them depend on (for
+    :func:`dirty` with a plan used again)."""
+    out: dict[str, list[int]] = {}
+    for index, job in enumerate(jobs):
+        for dep in job.deps - common:
+            out.setdefault(dep, []).append(index)
+    return out
+
+
+def dirty(jobs, state: BuildState | None, changed: set[str], by_source: dict | None = None) -> list:
+    """The jobs to render: new pages and pages whose old or new dependencies changed.
+
+    ``by_source``: :func:`users` of ``jobs``, when ``state`` was made by a build of these very jobs (a
+    preview's kept plan), whose old and new dependencies are then the same."""
     if state is None or not changed.isdisjoint(state.common):
         return list(jobs)
+    if by_source is not None:
+        return [jobs[index] for index in sorted({i for rel in changed for i in by_source.get(rel, ())})]
     out = []
     for job in jobs:
         old = state.pages.get(job.output)

@@ -67,6 +67,22 @@ class MarkdownCache:
         self.used.update(keys)
         return [self.entries[k] for k in keys]
 
+    def render_more(self, texts: list[str], replaced: list[str]) -> list[md_stage.Rendered]:
+        """Like :meth:`render_all`, in a run that converts only the texts that changed since the last run (they
+        replace the texts ``replaced``): every other text of that run is still in use (a preview's kept model
+        shows them; see sitegen.site.Kept)."""
+        known, used = self._known, set(self.entries)  # what the last run used (see next_run)
+        for text in replaced:
+            hit = known.get(id(text))
+            if hit is not None and hit[0] is text:
+                del known[id(text)]
+                used.discard(hit[1])  # if another text has the same key, a later full run converts it again
+        done = self.render_all(texts)
+        known.update(self._known)
+        self._known = known
+        self.used |= used
+        return done
+
     @staticmethod
     def path_for(folder: Path, video_hosts=()) -> Path:
         return folder / f"markdown-{version(tuple(sorted(video_hosts)))}.pickle"

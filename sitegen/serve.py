@@ -37,6 +37,10 @@ class Preview:
         self.errors: list[str] = []
         self.warm = Warm()  # records, Markdown and build state stay in memory between rebuilds
         self.reused = False  # the last rebuild kept the model (see site.Kept)
+        # Files changed since the last successful build, as the file watcher reported them; None: unknown
+        # (no build yet, or one that started before the watcher did), the rebuild then looks at every file.
+        self.pending: set[str] | None = None
+        self.watching = False  # the watcher reports every change from now on (see sitegen.watch)
 
     def start(self) -> None:
         """The preview's first build: none when the output folder is already what it would write
@@ -49,12 +53,26 @@ class Preview:
         else:
             print(f"[start] up to date: {stamp.pages} pages", flush=True)
 
+    def watch_started(self) -> None:
+        """The file watcher reports every change from now on. A change saved while it was starting is found by
+        comparing the files with the stamp of the first build (or of the `sitegen build` found up to date),
+        and rebuilt; after a first build that failed, the next save rebuilds everything anyway."""
+        from . import site as site_mod
+
+        self.watching = True
+        if not self.errors and site_mod.up_to_date(self.config_path, self.overrides, self.drafts) is None:
+            self.rebuild("change")
+
     def close(self) -> None:
         """Write what the rebuilds kept in memory to the cache folder (the next run starts from it)."""
         self.warm.save()
 
-    def rebuild(self, reason: str, live: bool = True) -> bool:
+    def rebuild(self, reason: str, live: bool = True, changed: set[str] | None = None) -> bool:
         """Build again; the cyclic garbage collector waits until the pages are written.
+
+        ``changed``: the paths the file watcher reported since the previous call (None: not known). Once
+        a build that started while the watcher was running has succeeded, later rebuilds read only the
+        files reported changed since (see site.load).
 
         A rebuild allocates millions of objects next to the ones the preview keeps (records, Markdown,
         the model): with the collector on, its passes over that heap took a quarter of a rebuild at 10,000
@@ -63,8 +81,13 @@ class Preview:
         enabled = gc.isenabled()
         gc.disable()
         self.reused = False
+        self.pending = None if changed is None or self.pending is None else self.pending | changed
+        trusted = self.watching
         try:
-            return self._rebuild(reason, live)
+            done = self._rebuild(reason, live)
+            if done:
+                self.pending = set() if trusted else None
+            return done
         finally:
             if enabled:
                 gc.enable()
@@ -76,7 +99,8 @@ class Preview:
 
         started = time.perf_counter()
         try:
-            loaded = site_mod.load(self.config_path, self.overrides, drafts=self.drafts, warm=self.warm)
+            loaded = site_mod.load(self.config_path, self.overrides, drafts=self.drafts, warm=self.warm,
+                                   changed=self.pending)
             result = site_mod.build(loaded, live=live, warm=self.warm)
         except ContentErrors as exc:
             print_problems(exc.problems)
@@ -122,6 +146,8 @@ def make_server(preview: Preview, output: Path):
     from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
     from livereload.server import LiveScriptInjector
     from tornado import web
+
+    from .watch import ChangeWatcher
 
     root = output.resolve()
     bound = {"host": "127.0.0.1"}  # the address the server listens on (set when it starts)
@@ -198,10 +224,11 @@ def make_server(preview: Preview, output: Path):
             ], transforms=[Injector])
             app.listen(port, address=host)
 
-    return PreviewServer()
+    return PreviewServer(watcher=ChangeWatcher(on_ready=preview.watch_started))
 
 
 def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool = False) -> int:
+    from . import site as site_mod
     from .config import load_config
 
     # The preview lives at the root of this server, whatever sub-path the public base_url has.
@@ -211,13 +238,17 @@ def serve(config_path: Path, host: str, port: int, overrides: dict, drafts: bool
     if host not in LOOPBACK:
         print(f"warning: serving on {host} makes the preview reachable from other machines", file=sys.stderr)
     preview = Preview(config_path, overrides, drafts)
+
+    def on_change(changed: set[str] | None = None) -> None:  # a set from ChangeWatcher; nothing when polling
+        preview.rebuild("change", changed=changed)
+
     preview.start()
     output = config.output_path
     output.mkdir(parents=True, exist_ok=True)
 
     server = make_server(preview, output)
-    for watched in (config.content_path, config.root / "themes", config.path):
-        server.watch(str(watched), lambda: preview.rebuild("change"))
+    for watched in site_mod.watched_paths(config):
+        server.watch(str(watched), on_change)
     print(f"Serving {output} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl+C: what is kept in memory is saved
     try:

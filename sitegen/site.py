@@ -20,10 +20,10 @@ from . import opendata
 from . import lectures, news
 from . import search
 from .config import Config, load_config
-from .content import RECORDS_CACHE, Content, RecordCache, discover, rel_path
+from .content import RECORDS_CACHE, Content, RecordCache, discover, rediscover, rel_path
 from .errors import ContentErrors, Problems, SitegenError
 from .mdcache import MarkdownCache
-from .model import Model, build_model
+from .model import Model, build_model, image_file
 from .clock import resolve_now
 from .parallel import map_items
 from .theme import Theme, load_theme
@@ -41,6 +41,9 @@ class Site:
     drafts: bool = False
     kept: "Kept | None" = None  # a preview's: what the next rebuild may reuse once this build has succeeded
     reused: bool = False  # the model is the previous build's, with new bodies (see Kept)
+    # The files changed since the previous successful build of this process, as a file watcher reported
+    # them (None: not known); every other file is as that build saw it (see load).
+    changed: set[str] | None = None
 
 
 @dataclass
@@ -62,12 +65,23 @@ class Kept:
     content: Content
     model: Model
     model_problems: list  # what building the model reported (warnings; it had no errors)
+    discovered: list = field(default_factory=list)  # what discovering the content reported (see rediscover)
+    converted: list = field(default_factory=list)  # what converting the bodies reported (per record)
+    checked: list = field(default_factory=list)  # what checking the images reported (per advance)
     renderer: render_stage.Renderer | None = None  # with the plan (renderer.jobs) and its compiled templates
     derived: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)  # file maker → the files it wrote
+    # Lookups derived from the model and the plan, made once: the copies that keep them share it.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def reuse(self, config: Config, theme: Theme, content: Content, now, drafts: bool) -> Model | None:
-        """The previous model with the changed records' new bodies, or None: build it anew."""
+    def lookup(self, name: str, make):
+        if name not in self.memo:
+            self.memo[name] = make()
+        return self.memo[name]
+
+    def reuse(self, config: Config, theme: Theme, content: Content, now, drafts: bool) -> list | None:
+        """(item, its previous record) for the items of the previous model whose records changed (only their
+        bodies did), now holding their new records; or None: build the model anew."""
         old = self.content
         if (self.renderer is None or self.config_values != config.values or self.drafts != drafts
                 or self.theme_stamp != theme_stamp(theme) or old.files != content.files
@@ -87,16 +101,18 @@ class Kept:
         valid_from, valid_until = _time_window(self.model)
         if (valid_from and now < valid_from) or (valid_until and now >= valid_until):
             return None
-        items = {id(item.record): item for item in documents(self.model)}
-        if any(id(was) not in items for was, _ in changed):
+        items = self.lookup("items", lambda: {item.record.rel: item for item in documents(self.model)})
+        if any(was.rel not in items or items[was.rel].record is not was for was, _ in changed):
             return None  # e.g. a draft: not in the model
+        out = []
         for was, now_record in changed:
-            item = items[id(was)]
+            item = items[was.rel]
             item.record = now_record
             if getattr(item, "meta", None) is was.meta:
                 item.meta = now_record.meta
+            out.append((item, was))
         self.model.now = now
-        return self.model
+        return out
 
 
 def theme_stamp(theme: Theme) -> tuple:
@@ -140,27 +156,36 @@ class Warm:
             pass  # a read-only project: the next run starts from what is there
 
 
-def load(config_path: Path, overrides: dict | None = None, drafts: bool = False, warm: Warm | None = None) -> Site:
+def load(config_path: Path, overrides: dict | None = None, drafts: bool = False, warm: Warm | None = None,
+         changed: set[str] | None = None) -> Site:
     """Read and check everything; raise ContentErrors listing every error found.
 
     With ``warm``, the parsed records and rendered Markdown of the previous run in this process are reused
-    from memory (see :class:`Warm`)."""
+    from memory (see :class:`Warm`); with ``changed`` too — the paths a file watcher reported changed since
+    the previous successful build (see sitegen.watch) — only those files are looked at."""
     problems = Problems()
     config = load_config(config_path, problems, overrides)
     root = config.root
     theme = load_theme(root, config.theme, problems)
     records_path = config.cache_path / RECORDS_CACHE
-    content = discover(root, config.content_path, problems,
-                       warm.record_cache(records_path) if warm else RecordCache(records_path))
-    now = resolve_now(config.values, problems)
-    previous, kept = (warm.kept, None) if warm else (None, None)
+    previous = warm.kept if warm else None
     if warm:
         warm.kept = None  # until this run's build has succeeded
-    model = previous.reuse(config, theme, content, now, drafts) if previous and not problems.errors else None
-    reused = model is not None
+    if previous is None or previous.content.root != config.content_path:
+        changed = None
+    before = len(problems.items)
+    cache = warm.record_cache(records_path) if warm else RecordCache(records_path)
+    content = rediscover(previous.content, previous.discovered, changed, root, problems, cache) if changed is not None \
+        else None
+    if content is None:
+        content = discover(root, config.content_path, problems, cache)
+    discovered = problems.items[before:]
+    now = resolve_now(config.values, problems)
+    edited = previous.reuse(config, theme, content, now, drafts) if previous and not problems.errors else None
+    reused = edited is not None
     if reused:
+        model = previous.model
         problems.items.extend(previous.model_problems)
-        kept = dataclasses.replace(previous, content=content)
     else:
         before = len(problems.items)
         model = build_model(content, problems, drafts=drafts)
@@ -169,14 +194,46 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False,
         model.lectures = model.schedule.all
         model.news = news.build_news(content, problems, drafts=drafts)
         model.news_per_page, model.term_per_page = config.news_per_page, config.term_per_page
-        if warm:
-            kept = Kept(config.values, drafts, theme_stamp(theme), content, model, problems.items[before:])
-    site = Site(root, config, theme, content, model, problems, drafts, kept, reused)
-    render_markdown(site, warm.markdown_cache(config.cache_path, config.video_hosts) if warm else None)
-    images.check_images(model, config.content_path, problems)
+        previous = None
+        model_problems = problems.items[before:]
+    site = Site(root, config, theme, content, model, problems, drafts, None, reused, changed)
+    markdown_cache = warm.markdown_cache(config.cache_path, config.video_hosts) if warm else None
+    # Per record: bodies, then images. A kept model's unchanged records keep their HTML and their problems.
+    before = len(problems.items)
+    if reused:
+        edited_rels = {rel for _, was in edited for rel in (was.rel, was.rel_en)}
+        problems.items.extend(p for p in previous.converted if p.path not in edited_rels)
+        render_markdown(site, markdown_cache, edited)
+    else:
+        render_markdown(site, markdown_cache)
+    converted = problems.items[before:]
+    before = len(problems.items)
+    if reused and changed is not None:  # the advances whose record or image file changed: checked again
+        changed_rels = {rel_path(p, root) for p in changed} | edited_rels
+        users = previous.lookup("images", lambda: _image_users(model))  # image file → advances showing it
+        recheck = [adv for adv in model.advances if adv.record.rel in changed_rels] + \
+            [adv for rel in sorted(changed_rels & users.keys()) for adv in users[rel]]
+        problems.items.extend(p for p in previous.checked if p.path not in {a.record.rel for a in recheck})
+        images.check_images(model, config.content_path, problems, recheck)
+    else:
+        images.check_images(model, config.content_path, problems)
+    checked = problems.items[before:]
+    if warm:
+        site.kept = Kept(config.values, drafts, theme_stamp(theme), content, model, model_problems, discovered,
+                         converted, checked) if previous is None else \
+            dataclasses.replace(previous, content=content, discovered=discovered, converted=converted, checked=checked)
     if problems.errors:
         raise ContentErrors(problems)
     return site
+
+
+def _image_users(model: Model) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for adv in model.advances:
+        rel = image_file(adv)
+        if rel is not None:
+            out.setdefault(rel, []).append(adv)
+    return out
 
 
 def documents(model: Model) -> list:
@@ -184,15 +241,21 @@ def documents(model: Model) -> list:
     return [*model.advances, *model.pages, *model.lectures, *model.news]
 
 
-def render_markdown(site: Site, kept: MarkdownCache | None = None) -> None:
+def render_markdown(site: Site, kept: MarkdownCache | None = None, edited: list | None = None) -> None:
     """Convert every body to sanitised HTML (cached, on all cores); warn where raw HTML was changed.
 
-    ``kept``: a cache held in memory by the caller, which also saves it (see :class:`Warm`)."""
-    items = documents(site.model)
+    ``kept``: a cache held in memory by the caller, which also saves it (see :class:`Warm`). ``edited``:
+    (item, its previous record) of the only items to convert, whose records changed; every other item keeps
+    its HTML (see Kept)."""
+    items = documents(site.model) if edited is None else [item for item, _ in edited]
     cache = kept or MarkdownCache(site.config.cache_path, site.config.video_hosts)
     texts = [item.record.body for item in items]
     english = [item for item in items if item.record.body_en is not None]
-    done = cache.render_all(texts + [item.record.body_en for item in english])
+    texts += [item.record.body_en for item in english]
+    if edited is None:
+        done = cache.render_all(texts)
+    else:
+        done = cache.render_more(texts, [text for _, was in edited for text in (was.body, was.body_en) if text])
     for item, result in zip(items, done):
         item.html, item.toc = result.html, result.toc
         markdown_stage.report(site.problems, item.record.rel, item.record.body_line, result)
@@ -242,10 +305,13 @@ def time_signature(model: Model) -> str:
 
 
 def source_files(site: Site) -> list[str]:
-    """Every file the output can depend on, project-relative."""
-    files = {rel_path(p, site.root) for p in site.content.files + site.theme.files()}
-    files.add(rel_path(site.config.path, site.root))
-    return sorted(files)
+    """Every file the output can depend on, project-relative (kept with the content's files: see Content.memo)."""
+    others = tuple(site.theme.files()) + (site.config.path, site.root)
+    memo = site.content.memo.get("sources")
+    if memo is None or memo[0] != others:
+        files = {rel_path(p, site.root) for p in site.content.files + list(others[:-1])}
+        memo = site.content.memo["sources"] = (others, sorted(files))
+    return memo[1]
 
 
 def build(site: Site, incremental_build: bool = True, live: bool = False, warm: Warm | None = None) -> BuildResult:
@@ -285,13 +351,21 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     previous = _previous_state(state_path, key, output, warm) if incremental_build else None
     if previous is None:
         kept = None  # the output is not what the kept build wrote: every file is made again
+    # A preview rebuild told which files changed since the state in memory was made looks at those files only.
+    recheck = {rel_path(p, root) for p in site.changed} \
+        if site.changed is not None and warm is not None and previous is not None and previous is warm.state else None
     if warm is not None:
         warm.state = None  # until this build has succeeded
         state_path.unlink(missing_ok=True)  # kept in memory from now on; written by Warm.save
-    sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {})
-    sources.update((name, (0, 0, value)) for name, value in derived.items())
-    changed = incremental.changed_files(previous.sources, sources) if previous else set()
-    todo = incremental.dirty(jobs, previous, changed)
+    if kept is not None and recheck is not None:  # the kept plan's derived sources are as they were
+        sources = incremental.refresh(root, previous.sources, recheck, source_files(site))
+        changed = incremental.changed_files(previous.sources, sources, among=recheck)
+        todo = incremental.dirty(jobs, previous, changed, kept.lookup("users", lambda: incremental.users(jobs, previous.common)))
+    else:
+        sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {}, recheck)
+        sources.update((name, (0, 0, value)) for name, value in derived.items())
+        changed = incremental.changed_files(previous.sources, sources) if previous else set()
+        todo = incremental.dirty(jobs, previous, changed)
 
     writer = LiveOutput(output) if live else Staging(output, reuse=previous is not None)
     with writer as out:

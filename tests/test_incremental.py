@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -466,3 +467,147 @@ def test_an_english_file_added_or_removed_in_a_preview_is_picked_up(project, war
     preview_build(project, warm)
     shutil.rmtree(tmp_path / "cold")
     assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+# --- a preview told by its file watcher which files changed looks at those files only (site.load) -------
+
+def told_build(project: Path, warm, *rels: str) -> site_mod.BuildResult:
+    """A preview rebuild after the file watcher reported ``rels`` changed (as absolute paths, like watchfiles)."""
+    changed = {str((project / rel).resolve()) for rel in rels}
+    return site_mod.build(site_mod.load(project / "config.yaml", warm=warm, changed=changed), live=True, warm=warm)
+
+
+class StatLog:
+    """``os`` for sitegen.incremental, recording the files whose fingerprint is taken."""
+
+    def __init__(self):
+        self.paths = []
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def stat(self, path, *args, **kwargs):
+        self.paths.append(os.fspath(path))
+        return os.stat(path, *args, **kwargs)
+
+
+@pytest.mark.parametrize("rel, old, new", [
+    (ADVANCE, "## 应用情况", "## 应用情况\n\n只改正文：只看这个文件。"),
+    (ADVANCE.replace(".md", ".en.md"), "## Application", "## Application\n\nOnly this English file."),
+    ("content/news/2021-07-09-taizhou-conference.md", "按计划，", "据悉，按计划，"),
+    ("content/pages/about.md", "请以官方发布为准。", "请以官方发布为准。\n\n关于页的新段落。"),
+])
+def test_a_preview_told_which_files_changed_reads_only_those(project, warm, tmp_path, monkeypatch, rel, old, new):
+    from sitegen import incremental
+
+    edit(project, rel, old, new)
+    forbid_model_and_plan(monkeypatch)
+    monkeypatch.setattr(site_mod, "discover", lambda *a, **k: pytest.fail("every content file was looked at"))
+    monkeypatch.setattr(incremental, "os", log := StatLog())
+    result = told_build(project, warm, rel)
+    monkeypatch.undo()
+    assert result.reused and result.changed == [rel] and len(result.rendered) == 2
+    assert log.paths == [str(project / rel)]  # the one fingerprint taken again
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def spy_discover(monkeypatch) -> list:
+    calls = []
+    real = site_mod.discover
+    monkeypatch.setattr(site_mod, "discover", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+NEW_ADVANCE = "content/advances/2023/world-added-during-preview.md"  # 2023 has room on its lists
+
+
+@pytest.mark.parametrize("change", ["added", "removed", "data file", "folder renamed", "English file added",
+                                    "broken front matter"])
+def test_a_preview_told_of_files_added_removed_or_data_discovers_everything_again(
+        project, warm, tmp_path, monkeypatch, change):
+    if change == "added":
+        text = (project / ADVANCE).read_text(encoding="utf-8")
+        text = re.sub(r"\nimage.*", "", text.replace("rank: 1\n", "").replace("year: 2021", "year: 2023"))
+        (project / NEW_ADVANCE).write_text(text.replace("title_en: ", "title_en: Added ", 1), encoding="utf-8")
+        rels = [NEW_ADVANCE]
+    elif change == "removed":
+        rels = ["content/news/2021-07-monthly-report.md", "content/news/2021-07-monthly-report.en.md"]
+        for rel in rels:
+            (project / rel).unlink()
+    elif change == "data file":
+        edit(project, "content/industries.yaml", "name_en: ", "name_en: Renamed ")
+        rels = ["content/industries.yaml"]
+    elif change == "folder renamed":
+        (project / "content/lectures").rename(project / "content/old-lectures")
+        rels = ["content/lectures", "content/old-lectures"]
+    elif change == "English file added":
+        rels = ["content/advances/2021/china-fabric-defect-vision.en.md"]
+        (project / rels[0]).write_text("## Background\n\nWritten during the preview.\n", encoding="utf-8")
+    else:  # the record no longer parses: its error, and no record, as a full discovery would find
+        edit(project, ADVANCE, "\ntitle: ", "\ntitle: [")
+        rels = [ADVANCE]
+    calls = spy_discover(monkeypatch)
+    try:
+        result = told_build(project, warm, *rels)
+    except SitegenError as exc:
+        assert change == "broken front matter" and calls == [1]
+        assert [p.path for p in exc.problems.errors] == [ADVANCE]
+        return
+    assert calls == [1] and result.changed
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def test_a_preview_told_of_a_file_gone_before_it_looked_or_of_other_files_only_changes_nothing(
+        project, warm, monkeypatch):
+    calls = spy_discover(monkeypatch)
+    # An editor's temporary file, written and removed again; a file outside content/; nothing at all.
+    result = told_build(project, warm, "content/advances/2021/.world-adaptive-five-axis-cnc.md.swp",
+                        "README.md")
+    assert calls == [] and result.reused and result.rendered == [] and result.changed == []
+    assert told_build(project, warm).rendered == []
+
+
+def test_a_preview_told_which_files_changed_keeps_the_problems_of_the_others(project, warm, tmp_path):
+    page = "content/pages/about.md"
+    edit(project, page, "请以官方发布为准。", '请以官方发布为准。<span onclick="x()">旧警告</span>')
+    result = told_build(project, warm, page)  # a full discovery: the model kept, the warning new
+    assert [(w.path, w.field) for w in result.warnings] == [(page, "body")]
+    edit(project, ADVANCE, "## 应用情况", '## 应用情况\n\n<span onclick="y()">新警告</span>')
+    result = told_build(project, warm, ADVANCE)
+    assert result.reused and sorted((w.path, w.field) for w in result.warnings) == [(ADVANCE, "body"), (page, "body")]
+    edit(project, ADVANCE, '<span onclick="y()">新警告</span>', "改好了")
+    result = told_build(project, warm, ADVANCE)
+    assert [(w.path, w.field) for w in result.warnings] == [(page, "body")]
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n```\n" + "x" * 10 + "\n")  # still fine: a code block
+    edit(project, page, '<span onclick="x()">旧警告</span>', "")
+    result = told_build(project, warm, ADVANCE, page)
+    assert result.reused and result.warnings == []
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+            + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+
+
+def test_a_preview_told_that_an_image_changed_reads_its_size_again(project, warm, tmp_path):
+    image = project / "content/advances/2021/images/five-axis-adaptive-machining.png"
+    image.write_bytes(png(600, 200))
+    result = told_build(project, warm, image.relative_to(project).as_posix())
+    assert result.reused and f"advances/2021/{SLUG}/index.html" in result.rendered
+    assert 'width="600" height="200"' in (project / f"output/advances/2021/{SLUG}/index.html").read_text("utf-8")
+    assert without_index(tree_digest(project / "output")) == without_index(cold_digest(project, tmp_path))
+
+
+def test_a_preview_of_body_edits_keeps_as_much_markdown_as_it_shows(project, warm):
+    told_build(project, warm, ADVANCE)  # the first rebuild told which files changed
+    sizes = []
+    for i in range(5):
+        edit(project, ADVANCE, "## 应用情况", f"## 应用情况\n\n第{i}次修改。")
+        assert told_build(project, warm, ADVANCE).reused
+        sizes.append(len(warm.markdown.entries))
+    assert len(set(sizes)) == 1, sizes  # each previous body's HTML is let go, not kept for ever
