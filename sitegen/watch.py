@@ -100,13 +100,13 @@ class ChangeWatcher(Watcher):
 
     def examine(self):
         """Run the tasks whose paths changed, each once, with its changed paths; (a changed path, None)."""
-        if self._changes:  # livereload's own messages
-            return self._changes.pop()
         if self.polling:
             return super().examine()
+        # livereload's own message (the server started: reload the pages open) does not hold changes back
+        message = self._changes.pop() if self._changes else None
         changed = self.take()
         if not changed:
-            return None, None
+            return message or (None, None)
         calls: dict[int, tuple] = {}
         for path, task in self._tasks.items():
             mine = {p for p in changed if p == path or p.startswith(path.rstrip(os.sep) + os.sep)}
@@ -116,4 +116,4 @@ class ChangeWatcher(Watcher):
         for func, paths in calls.values():
             func(paths)
         self.filepath = min(changed)
-        return self.filepath, None
+        return message or (self.filepath, None)

@@ -56,6 +56,10 @@ def test_serve_after_build_starts_without_building_and_saves_its_state_when_stop
         edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n预览里改的一句。")
         read_until(proc, f"[change] {ADVANCE}")
         assert not state.exists()  # kept in memory while the preview runs
+        # The file watcher reports the next save with its path: the two pages of the advance are rewritten.
+        edit(project, ADVANCE, "预览里改的一句。", "预览里又改的一句。")
+        output = read_until(proc, f"[change] {ADVANCE}")
+        assert f"[change] {ADVANCE}: 2 of 590 pages rewritten" in output and "polling" not in output
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -87,6 +87,10 @@ def test_examine_calls_each_task_once_with_its_changed_paths(project):
     watcher._pending = {record, template, str(project / "contents-other.txt")}
     assert watcher.examine() == (record, None)
     assert calls == [{record, template}]  # one rebuild for the batch; a path beside content/ is nobody's
+    # livereload's message at the start of the server (reload the open pages) does not hold a change back
+    watcher._changes.append(("__livereload__", 0))
+    watcher._pending = {record}
+    assert watcher.examine() == ("__livereload__", 0) and calls[-1] == {record}
 
 
 def test_a_watcher_that_fails_says_so_and_the_server_polls_instead(project, monkeypatch):
