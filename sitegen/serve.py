@@ -43,8 +43,9 @@ class Preview:
         self.watching = False  # the watcher reports every change from now on (see sitegen.watch)
 
     def start(self) -> None:
-        """The preview's first build: none when the output folder is already what it would write
-        (``sitegen build`` with the same settings just ran), else a full, staged build."""
+        """The preview's first build: a full, staged build, unless the output folder is already what it would
+        write (the preview ran before with the same settings); then a build that writes no page but leaves the
+        model and the plan in memory, so that the first save is as quick as the next ones (see site.Kept)."""
         from . import site as site_mod
 
         stamp = site_mod.up_to_date(self.config_path, self.overrides, self.drafts)
@@ -52,6 +53,7 @@ class Preview:
             self.rebuild("start", live=False)
         else:
             print(f"[start] up to date: {stamp.pages} pages", flush=True)
+            self.rebuild("start")
 
     def watch_started(self) -> None:
         """The file watcher reports every change from now on. A change saved while it was starting is found by

@@ -1,4 +1,4 @@
-"""sitegen.serve without a browser: the first build is skipped when the output is up to date, and what
+"""sitegen.serve without a browser: the first build rewrites no page when the output is up to date, and what
 the preview keeps in memory between rebuilds is written to the cache folder when it stops (SIGTERM).
 The browser side (live reload, the error overlay, what is served) is tests/browser/test_serve.py, whose
 module name test_serve this file cannot share."""
@@ -43,7 +43,7 @@ def read_until(proc: subprocess.Popen, text: str, seconds: float = 60) -> str:
     raise AssertionError(f"no {text!r} from sitegen serve:\n" + "".join(seen))
 
 
-def test_serve_after_build_starts_without_building_and_saves_its_state_when_stopped(tmp_path):
+def test_serve_after_build_starts_without_rewriting_pages_and_saves_its_state_when_stopped(tmp_path):
     project = copy_project(tmp_path / "site")
     port = free_port()  # the preview's base URL is the public one: a build with it is what serve would write
     edit(project, "config.yaml", "base_url: http://127.0.0.1:8000/", f"base_url: http://127.0.0.1:{port}/")
@@ -52,7 +52,8 @@ def test_serve_after_build_starts_without_building_and_saves_its_state_when_stop
     proc = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", "--port", str(port)], cwd=project,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        assert "[start] up to date: 590 pages" in read_until(proc, "Serving")
+        started = read_until(proc, "Serving")
+        assert "[start] up to date: 590 pages" in started and "[start] no source change: 0 of 590 pages" in started
         edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n预览里改的一句。")
         read_until(proc, f"[change] {ADVANCE}")
         assert not state.exists()  # kept in memory while the preview runs
@@ -101,3 +102,19 @@ def test_a_preview_rebuild_pauses_the_collector_and_frees_the_previous_model_bef
     assert collecting == [False, False, False]  # no collector passes over the kept heap while building
     assert gc.isenabled()
     assert models[0]() is None  # the previous model is garbage, and already collected
+
+
+def test_a_preview_started_on_an_up_to_date_output_writes_no_page_and_keeps_its_model(tmp_path, capsys):
+    from sitegen import site as site_mod
+    from sitegen.serve import Preview
+
+    project = copy_project(tmp_path / "site")
+    site_mod.build(site_mod.load(project / "config.yaml"))  # what `sitegen build` writes, with the same settings
+    pages = {p: p.stat().st_mtime_ns for p in (project / "output").rglob("*.html")}
+    preview = Preview(project / "config.yaml", {}, False)
+    preview.start()
+    assert "[start] up to date: 590 pages" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in (project / "output").rglob("*.html")} == pages
+    assert preview.warm.kept is not None  # the first save keeps the model (site.Kept) like every later one
+    edit(project, ADVANCE, "## 应用情况", "## 应用情况\n\n启动后的第一次修改。")
+    assert preview.rebuild("change") and preview.reused
