@@ -10,7 +10,6 @@ import bisect
 import dataclasses
 import hashlib
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,17 +174,16 @@ class RecordCache:
 
     A record is reused when its file and its ``.en.md`` sibling have the same (mtime, size, inode) as
     when it was parsed, by the same sitegen code. Only records whose parsing reported no problem are
-    kept, so every message is still produced by a real parse. Held ``in_memory`` across runs of one
-    process (a preview), an unchanged record is the same object as in the previous run, not a copy:
-    records are never modified once parsed.
+    kept, so every message is still produced by a real parse. The entries hold the records themselves
+    (pickled once, when the cache is saved): records are never modified once parsed, so an unchanged
+    record is the same object in every run of a process (a preview's), and a build holds each record once.
     """
 
     def __init__(self, path: Path | None):
         self.path = path
-        self.old: dict = {}
+        self.old: dict = {}  # rel → ((kind, stamp), record)
         self.new: dict = {}
-        self.in_memory = False  # True: save() waits for save(force=True), records are kept as objects
-        self.objects: dict = {}  # rel → (the entry of old/new it was made from, the record)
+        self.in_memory = False  # True: save() waits for save(force=True) (a preview saves when it stops)
         saved = incremental.load_pickle(path)
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == incremental.code_version() \
                 and isinstance(saved[1], dict):
@@ -219,18 +217,11 @@ class RecordCache:
         hit = self.old.get(rel)
         if hit is not None and hit[0] == (kind, stamp):
             self.new[rel] = hit
-            kept = self.objects.get(rel)
-            if kept is not None and kept[0] is hit:
-                return kept[1]
-            made = pickle.loads(hit[1])
-        else:
-            before = len(problems.items)
-            made = make()
-            if made is None or len(problems.items) != before:
-                return made
-            hit = self.new[rel] = ((kind, stamp), pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
-        if self.in_memory:
-            self.objects[rel] = (hit, made)
+            return hit[1]
+        before = len(problems.items)
+        made = make()
+        if made is not None and len(problems.items) == before:
+            self.new[rel] = ((kind, stamp), made)
         return made
 
     def save(self, force: bool = False) -> None:
@@ -252,7 +243,6 @@ class RecordCache:
         """The same cache for another run in this process: what this run used is what it may reuse."""
         if self.new:
             self.old, self.new = self.new, {}
-            self.objects = {rel: kept for rel, kept in self.objects.items() if rel in self.old}
         return self
 
 

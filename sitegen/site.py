@@ -270,7 +270,7 @@ def render_markdown(site: Site, kept: MarkdownCache | None = None, edited: list 
 
 
 # Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
-# make_files(site, renderer) -> list of (output-relative path, bytes). A maker whose files come from front
+# make_files(site, renderer) -> iterable of (output-relative path, bytes), each written before the next is made. A maker whose files come from front
 # matter and the plan alone says so with ``make_files.reads_bodies = False``: a preview rebuild after an edit
 # of bodies only keeps its files (see Kept).
 FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files, lectures.make_files,
@@ -385,6 +385,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
                     out.write(rel, data)
                     made[make_files].append(rel)
                     written += 1
+                    del data  # before the next file is made (a data download is tens of MB at 10,000 records)
             keep.update(made[make_files])
         for fingerprinted, source in sorted(site.theme.assets.values()):
             out.copy(fingerprinted, source)
