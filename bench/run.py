@@ -45,10 +45,15 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024, "out": out}
 
 
-def touch_record(project: Path, i: int) -> Path:
-    """Edit the body of one record (the same one every time), as an editor saving a file would."""
+def edited_record(project: Path) -> Path:
+    """The record the benchmark edits (the same one every time)."""
     files = sorted((project / "content" / "advances").glob("*/*.md"))
-    path = files[len(files) // 2]
+    return files[len(files) // 2]
+
+
+def touch_record(project: Path, i: int, path: Path | None = None) -> Path:
+    """Edit the body of one record, as an editor saving a file would."""
+    path = path or edited_record(project)
     text = re.sub(r"\n编辑\d+。\n", "\n", path.read_text(encoding="utf-8"))
     path.write_text(text.replace("## 应用情况\n", f"## 应用情况\n编辑{i}。\n", 1), encoding="utf-8")
     return path
@@ -90,11 +95,12 @@ def bench_sitegen(project: Path, edits: int) -> dict:
             raise SystemExit("the file watcher did not start")
         preview.watch_started()
         times, waits, before = [], [], None
+        record = edited_record(project)
         for i in range(1, edits + 1):
             saved.clear()
             noticed.clear()
             started = time.perf_counter()
-            touch_record(project, i)
+            touch_record(project, i, record)
             if not saved.wait(30):
                 raise SystemExit(f"the file watcher reported no change {failed}")
             with contextlib.redirect_stdout(io.StringIO()):

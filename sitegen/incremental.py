@@ -63,7 +63,8 @@ def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict)
     return memo[name]
 
 
-def fingerprint(root: Path, rels: list[str], previous: dict, recheck: set[str] | None = None) -> dict[str, tuple[int, int, str]]:
+def fingerprint(root: Path, rels: list[str], previous: dict,
+                recheck: set[str] | None = None) -> dict[str, tuple[int, int, str]]:
     """(mtime, size, hash) of each file; the hash is reused when mtime and size are unchanged.
 
     ``recheck``: the only files that may have changed since ``previous`` (a file watcher said so); the

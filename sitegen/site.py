@@ -175,8 +175,9 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False,
         changed = None
     before = len(problems.items)
     cache = warm.record_cache(records_path) if warm else RecordCache(records_path)
-    content = rediscover(previous.content, previous.discovered, changed, root, problems, cache) if changed is not None \
-        else None
+    content = None
+    if changed is not None:
+        content = rediscover(previous.content, previous.discovered, changed, root, problems, cache)
     if content is None:
         content = discover(root, config.content_path, problems, cache)
     discovered = problems.items[before:]
@@ -194,7 +195,6 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False,
         model.lectures = model.schedule.all
         model.news = news.build_news(content, problems, drafts=drafts)
         model.news_per_page, model.term_per_page = config.news_per_page, config.term_per_page
-        previous = None
         model_problems = problems.items[before:]
     site = Site(root, config, theme, content, model, problems, drafts, None, reused, changed)
     markdown_cache = warm.markdown_cache(config.cache_path, config.video_hosts) if warm else None
@@ -211,17 +211,20 @@ def load(config_path: Path, overrides: dict | None = None, drafts: bool = False,
     if reused and changed is not None:  # the advances whose record or image file changed: checked again
         changed_rels = {rel_path(p, root) for p in changed} | edited_rels
         users = previous.lookup("images", lambda: _image_users(model))  # image file → advances showing it
-        recheck = [adv for adv in model.advances if adv.record.rel in changed_rels] + \
-            [adv for rel in sorted(changed_rels & users.keys()) for adv in users[rel]]
-        problems.items.extend(p for p in previous.checked if p.path not in {a.record.rel for a in recheck})
+        shown = {adv.record.rel for rel in changed_rels & users.keys() for adv in users[rel]}
+        recheck = [adv for adv in model.advances if adv.record.rel in changed_rels or adv.record.rel in shown]
+        recheck_rels = {adv.record.rel for adv in recheck}
+        problems.items.extend(p for p in previous.checked if p.path not in recheck_rels)
         images.check_images(model, config.content_path, problems, recheck)
     else:
         images.check_images(model, config.content_path, problems)
     checked = problems.items[before:]
-    if warm:
+    if warm and reused:
+        site.kept = dataclasses.replace(previous, content=content, discovered=discovered, converted=converted,
+                                        checked=checked)
+    elif warm:
         site.kept = Kept(config.values, drafts, theme_stamp(theme), content, model, model_problems, discovered,
-                         converted, checked) if previous is None else \
-            dataclasses.replace(previous, content=content, discovered=discovered, converted=converted, checked=checked)
+                         converted, checked)
     if problems.errors:
         raise ContentErrors(problems)
     return site
@@ -270,9 +273,9 @@ def render_markdown(site: Site, kept: MarkdownCache | None = None, edited: list 
 
 
 # Each entry makes the site's non-page files (feeds, data downloads, sitemap …):
-# make_files(site, renderer) -> iterable of (output-relative path, bytes), each written before the next is made. A maker whose files come from front
-# matter and the plan alone says so with ``make_files.reads_bodies = False``: a preview rebuild after an edit
-# of bodies only keeps its files (see Kept).
+# make_files(site, renderer) -> iterable of (output-relative path, bytes), each written before the next is made.
+# A maker whose files come from front matter and the plan alone says so with ``make_files.reads_bodies =
+# False``: a preview rebuild after an edit of bodies only keeps its files (see Kept).
 FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files, lectures.make_files,
                news.make_files]
 
@@ -360,7 +363,8 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     if kept is not None and recheck is not None:  # the kept plan's derived sources are as they were
         sources = incremental.refresh(root, previous.sources, recheck, source_files(site))
         changed = incremental.changed_files(previous.sources, sources, among=recheck)
-        todo = incremental.dirty(jobs, previous, changed, kept.lookup("users", lambda: incremental.users(jobs, previous.common)))
+        by_source = kept.lookup("users", lambda: incremental.users(jobs, previous.common))
+        todo = incremental.dirty(jobs, previous, changed, by_source)
     else:
         sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {}, recheck)
         sources.update((name, (0, 0, value)) for name, value in derived.items())

@@ -332,3 +332,25 @@ def test_scratch_folders_of_dead_processes_are_removed(tmp_path):
     assert new.name.startswith(f"sitegen-search-{os.getpid()}-") and new.is_dir()
     assert not dead.exists() and other.exists()
 
+
+
+def test_link_tree_links_every_file_and_link_without_following_links(tmp_path):
+    import shutil
+
+    from sitegen.write import link_tree
+
+    source = tmp_path / "output"
+    (source / "a/b").mkdir(parents=True)
+    (source / "index.html").write_text("home", encoding="utf-8")
+    (source / "a/b/page.html").write_text("page", encoding="utf-8")
+    (source / "a/empty").mkdir()
+    (source / "a/to-home.html").symlink_to("../index.html")
+    (source / "a/to-b").symlink_to("b", target_is_directory=True)
+    link_tree(source, tmp_path / "linked")
+    shutil.copytree(source, tmp_path / "copied", copy_function=os.link, symlinks=True)  # what it replaces
+    listing = sorted(p.relative_to(tmp_path / "copied").as_posix() for p in (tmp_path / "copied").rglob("*"))
+    assert sorted(p.relative_to(tmp_path / "linked").as_posix() for p in (tmp_path / "linked").rglob("*")) == listing
+    linked = tmp_path / "linked"
+    assert (linked / "a/b/page.html").stat().st_ino == (source / "a/b/page.html").stat().st_ino  # a link, not a copy
+    assert os.readlink(linked / "a/to-home.html") == "../index.html"  # links stay links
+    assert (linked / "a/to-b").is_symlink() and (linked / "a/empty").is_dir()
