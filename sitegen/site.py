@@ -414,6 +414,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         state = dataclasses.replace(previous, sources=sources, owned=tuple(owned), post_written=post_written,
                                     files=frozenset(keep) - previous.pages.keys())
     else:
+        previous = None  # its dependencies (tens of MB at 10,000 records) go before the new ones are made
         state = incremental.BuildState.of(key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs},
                                           tuple(owned), keep, post_written)
     if warm is not None:
