@@ -33,14 +33,15 @@ class BuildState:
     common: frozenset = frozenset()  # sources every page depends on (config, base templates, UI strings …)
     files: frozenset = frozenset()  # the other files written (feeds, data, sitemap, assets)
     post_written: bool = True  # the post-write steps' folders match the pages (False after a preview rebuild)
+    made: dict = field(default_factory=dict)  # file maker (module.name) → the files it wrote (see site.FILES)
 
     @classmethod
     def of(cls, key: str, output_inode: int, sources: dict, deps: dict[str, frozenset], owned: tuple,
-           files: frozenset = frozenset(), post_written: bool = True) -> "BuildState":
+           files: frozenset = frozenset(), post_written: bool = True, made: dict | None = None) -> "BuildState":
         """The state of a build whose pages have ``deps``; what all of them share is kept once."""
         common = frozenset.intersection(*deps.values()) if deps else frozenset()
         return cls(key, output_inode, sources, {out: d - common for out, d in deps.items()}, owned, common,
-                   frozenset(files) - deps.keys(), post_written)
+                   frozenset(files) - deps.keys(), post_written, dict(made or {}))
 
 
 def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict) -> frozenset:
@@ -120,6 +121,15 @@ def users(jobs, common: frozenset) -> dict[str, list[int]]:
         for dep in job.deps - common:
             out.setdefault(dep, []).append(index)
     return out
+
+
+def bodies_only(changed: set[str], old: dict, new: dict) -> bool:
+    """Whether every changed source is a body: a record's Markdown file that both builds read and whose front
+    matter (its ``@front:`` derived source, see sitegen.render.Plan.fronts) is unchanged, or an English body
+    file both read. Not so for anything else: a file added or removed, a template, a data file, a derived
+    source (front matter, the time of the build …)."""
+    return all(not rel.startswith("@") and rel in old and rel in new
+               and (rel.endswith(".en.md") or "@front:" + rel in new) for rel in changed)
 
 
 def dirty(jobs, state: BuildState | None, changed: set[str], by_source: dict | None = None) -> list:

@@ -70,7 +70,6 @@ class Kept:
     checked: list = field(default_factory=list)  # what checking the images reported (per advance)
     renderer: render_stage.Renderer | None = None  # with the plan (renderer.jobs) and its compiled templates
     derived: dict = field(default_factory=dict)
-    files: dict = field(default_factory=dict)  # file maker → the files it wrote
     # Lookups derived from the model and the plan, made once: the copies that keep them share it.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -379,18 +378,23 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         map_items(lambda job: out.write(job.output, renderer.render(job)), todo)
         keep = {job.output for job in jobs}
         written = len(todo)
+        # After edits of bodies only, the files made from front matter and the plan alone are the previous
+        # build's (see FILES); they are in the output (a preview's) or its clone (a staged build).
+        fronts_kept = previous is not None and (kept is not None or incremental.bodies_only(changed, previous.sources,
+                                                                                              sources))
         made: dict = {}
         for make_files in FILES:
-            if kept is not None and not getattr(make_files, "reads_bodies", True):
-                made[make_files] = kept.files[make_files]  # made from front matter and the plan: as they were
+            name = f"{make_files.__module__}.{make_files.__qualname__}"
+            if fronts_kept and not getattr(make_files, "reads_bodies", True) and name in previous.made:
+                made[name] = previous.made[name]
             else:
-                made[make_files] = []
+                made[name] = []
                 for rel, data in make_files(site, renderer):
                     out.write(rel, data)
-                    made[make_files].append(rel)
+                    made[name].append(rel)
                     written += 1
                     del data  # before the next file is made (a data download is tens of MB at 10,000 records)
-            keep.update(made[make_files])
+            keep.update(made[name])
         for fingerprinted, source in sorted(site.theme.assets.values()):
             out.copy(fingerprinted, source)
             keep.add(fingerprinted)
@@ -412,15 +416,15 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     post_written = not live or (previous is not None and previous.post_written and not todo and not removed)
     if kept is not None:  # the same plan: the pages' dependencies are as they were
         state = dataclasses.replace(previous, sources=sources, owned=tuple(owned), post_written=post_written,
-                                    files=frozenset(keep) - previous.pages.keys())
+                                    files=frozenset(keep) - previous.pages.keys(), made=made)
     else:
         previous = None  # its dependencies (tens of MB at 10,000 records) go before the new ones are made
         state = incremental.BuildState.of(key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs},
-                                          tuple(owned), keep, post_written)
+                                          tuple(owned), keep, post_written, made)
     if warm is not None:
         warm.state, warm.state_path = state, state_path
         if site.kept is not None:
-            warm.kept = dataclasses.replace(site.kept, renderer=renderer, derived=derived, files=made)
+            warm.kept = dataclasses.replace(site.kept, renderer=renderer, derived=derived)
     else:
         incremental.save_state(state_path, state)
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build

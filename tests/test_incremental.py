@@ -103,6 +103,46 @@ def test_a_front_matter_edit_rewrites_every_page_listing_the_advance(project, tm
     assert tree_digest(out) == cold_digest(project, tmp_path)
 
 
+def forbid_front_matter_files(monkeypatch):
+    """Make the file makers that read front matter and the plan alone (sitemap, open data) fail if they run."""
+    from sitegen import opendata, sitemap
+
+    for module, name in ((sitemap, "sitemap_entries"), (opendata, "advances_document")):
+        monkeypatch.setattr(module, name, lambda *a, name=name, **k: pytest.fail(f"{name} ran for an edit of a body"))
+
+
+@pytest.mark.parametrize("rel, old, new", [
+    (ADVANCE, "## 应用情况", "## 应用情况\n\n只改正文：数据文件不变。"),
+    (ADVANCE.replace(".md", ".en.md"), "## Application", "## Application\n\nOnly the English body changed."),
+])
+def test_a_build_after_edits_of_bodies_keeps_the_files_made_from_front_matter(project, tmp_path, monkeypatch,
+                                                                              rel, old, new):
+    data = project / "output/data/advances.json"
+    before = data.stat().st_ino
+    edit(project, rel, old, new)
+    forbid_front_matter_files(monkeypatch)
+    result = build(project)
+    monkeypatch.undo()
+    assert result.changed == [rel] and data.stat().st_ino == before  # the previous build's file, linked again
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
+@pytest.mark.parametrize("change", ["front matter", "English file added", "template"])
+def test_a_build_after_other_edits_makes_the_front_matter_files_again(project, tmp_path, change):
+    data = project / "output/data/advances.json"
+    before = data.stat().st_ino
+    if change == "front matter":
+        edit(project, ADVANCE, "\ntitle: ", "\ntitle: 数据文件里的新标题")
+    elif change == "English file added":
+        (project / "content/advances/2021/china-fabric-defect-vision.en.md").write_text(
+            "## Background\n\nAn English body.\n", encoding="utf-8")
+    else:
+        edit(project, "themes/default/templates/list.html", "{% block main %}", "{% block main %}<!-- changed -->")
+    build(project)
+    assert data.stat().st_ino != before  # written again
+    assert tree_digest(project / "output") == cold_digest(project, tmp_path)
+
+
 def test_template_change_rewrites_every_page_using_it(project, tmp_path):
     edit(project, "themes/default/templates/list.html", "{% block main %}", "{% block main %}<!-- changed -->")
     result = build(project)
