@@ -57,8 +57,9 @@ class Preview:
 
     def watch_started(self) -> None:
         """The file watcher reports every change from now on. A change saved while it was starting is found by
-        comparing the files with the stamp of the first build (or of the `sitegen build` found up to date),
-        and rebuilt; after a first build that failed, the next save rebuilds everything anyway."""
+        comparing the files with the stamp of the first (staged) build; after a start on an up-to-date output
+        (whose live rebuild removed the stamp) that is a rebuild looking at every file, quick with the kept
+        model. After a first build that failed, the next save rebuilds everything anyway."""
         from . import site as site_mod
 
         self.watching = True
