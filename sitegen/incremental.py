@@ -38,9 +38,14 @@ class BuildState:
     @classmethod
     def of(cls, key: str, output_inode: int, sources: dict, deps: dict[str, frozenset], owned: tuple,
            files: frozenset = frozenset(), post_written: bool = True, made: dict | None = None) -> "BuildState":
-        """The state of a build whose pages have ``deps``; what all of them share is kept once."""
+        """The state of a build whose pages have ``deps``; what all of them share is kept once, and so is each
+        set shared by several pages (a page's two languages): a set is 2.9 KB, 80 MiB at 10,000 records."""
         common = frozenset.intersection(*deps.values()) if deps else frozenset()
-        return cls(key, output_inode, sources, {out: d - common for out, d in deps.items()}, owned, common,
+        rest: dict[int, frozenset] = {}
+        for d in deps.values():
+            if id(d) not in rest:
+                rest[id(d)] = d - common
+        return cls(key, output_inode, sources, {out: rest[id(d)] for out, d in deps.items()}, owned, common,
                    frozenset(files) - deps.keys(), post_written, dict(made or {}))
 
 

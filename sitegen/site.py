@@ -343,8 +343,14 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         derived = {TIME_SOURCE: time_signature(site.model)}
         jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived)
         closures: dict = {}
+        unions: dict = {}  # a page's two languages share one set of dependencies: so do their unions
         for job in jobs:
-            job.deps = job.deps | incremental.template_closure(renderer.env, job.template, root, closures)
+            key = (id(job.deps), job.template)
+            if key not in unions:
+                unions[key] = (job.deps, job.deps | incremental.template_closure(renderer.env, job.template, root,
+                                                                                  closures))
+            job.deps = unions[key][1]
+        del unions
 
     state_path = site.config.cache_path / "build-state.pickle"
     stamp_path = site.config.cache_path / STAMP

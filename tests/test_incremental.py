@@ -327,6 +327,21 @@ def test_state_keeps_what_every_page_shares_once_and_finds_the_same_dirty_pages(
     for changed in ({"a.md"}, {"c.md"}, {"base.html"}, {"other.md"}, set()):
         naive = [j.output for j in jobs if changed & deps[j.output]]
         assert [j.output for j in incremental.dirty(jobs, state, changed)] == naive, changed
+    # A set shared by pages (a page's two languages) is kept once, in memory and in the saved state.
+    shared = incremental.BuildState.of("k", 1, {}, {**deps, "en/b.html": deps["b.html"]}, ())
+    assert shared.pages["en/b.html"] is shared.pages["b.html"] == {"b.md", "a.md"}
+
+
+def test_a_pages_two_languages_share_one_set_of_dependencies(project, monkeypatch):
+    made = []
+    real = site_mod.render_stage.Renderer
+    monkeypatch.setattr(site_mod.render_stage, "Renderer", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    build(project)  # nothing changed; the plan is made all the same
+    routes: dict = {}
+    for job in made[0].jobs:
+        routes.setdefault(job.route, []).append(job)
+    pairs = [jobs for jobs in routes.values() if len(jobs) == 2]
+    assert len(pairs) > 250 and all(zh.deps is en.deps for zh, en in pairs)  # 2.9 KB a set at 10,000 records
 
 
 def test_a_preview_rebuild_removes_what_the_previous_build_wrote_and_no_longer_exists(project, tmp_path, monkeypatch):
