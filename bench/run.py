@@ -5,9 +5,9 @@
 For each N (default 1000 and 10000) it generates a seeded corpus (bench/generate.py) and prints, for
 sitegen: cold build, warm rebuild with nothing changed, one record changed (one-shot build) and one record
 changed under ``serve`` (from the start of a save to the pages written: the server's file watcher and its
-rebuild, median of --edits edits, with the memory before and after); each with wall time, CPU time and peak memory. Pelican (cache on) and Hugo
-build the same records with minimal themes in the same run, so ratios are like for like. Nothing here is
-asserted: the numbers go to bench/RESULTS.md by hand.
+rebuild, median of --edits edits, with the memory before and after); each with wall time, CPU time and peak
+memory. Pelican (cache on) and Hugo build the same records with minimal themes in the same run, so ratios
+are like for like. Nothing here is asserted: the numbers go to bench/RESULTS.md by hand.
 """
 
 from __future__ import annotations
