@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import urls
 from .content import Content, DataFile, Record
@@ -19,6 +20,9 @@ from .contenttypes import LISTS
 from .errors import Problems
 from .related import link_same_titles, related_advances
 from .slugs import record_slug, unique_slugs
+
+if TYPE_CHECKING:
+    from .mdcache import Converted
 
 MAX_PER_LIST = 10
 TERM_KINDS = ("categories", "industries", "societies", "organizations")
@@ -103,10 +107,26 @@ class Document:
     record: Record
     slug: str
     meta: dict
-    html: str = ""
-    html_en: str | None = None
-    toc: list = field(default_factory=list)
-    toc_en: list = field(default_factory=list)
+    # The converted bodies (sitegen.mdcache.Converted; set by the markdown stage): their HTML and table of
+    # contents stay in the Markdown cache until a page shows them.
+    converted: Converted | None = None
+    converted_en: Converted | None = None
+
+    @property
+    def html(self) -> str:
+        return self.converted.html if self.converted else ""
+
+    @property
+    def toc(self) -> list:
+        return self.converted.toc if self.converted else []
+
+    @property
+    def html_en(self) -> str | None:
+        return self.converted_en.html if self.converted_en else None
+
+    @property
+    def toc_en(self) -> list:
+        return self.converted_en.toc if self.converted_en else []
 
     def __getattr__(self, name):
         try:

@@ -259,10 +259,10 @@ def render_markdown(site: Site, kept: MarkdownCache | None = None, edited: list 
     else:
         done = cache.render_more(texts, [text for _, was in edited for text in (was.body, was.body_en) if text])
     for item, result in zip(items, done):
-        item.html, item.toc = result.html, result.toc
+        item.converted = result
         markdown_stage.report(site.problems, item.record.rel, item.record.body_line, result)
     for item, result in zip(english, done[len(items):]):
-        item.html_en, item.toc_en = result.html, result.toc
+        item.converted_en = result
         markdown_stage.report(site.problems, item.record.rel_en, 1, result)
     try:
         if kept is None:
