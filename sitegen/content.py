@@ -230,7 +230,7 @@ class RecordCache:
             return
         if not force and self.new.keys() == self.old.keys() and all(self.new[k] is self.old[k] for k in self.new):
             return  # what the file holds (``force``: kept in memory across runs, the file may be older)
-        incremental.save_pickle(self.path, (incremental.code_version(), self.new))
+        incremental.save_pickle(self.path, (incremental.code_version(), self.new), apart=True)  # see save_pickle
 
     def carry_over(self, skip: set[str]) -> None:
         """Keep what the previous run used for this one too (but the entries of ``skip``), as if every unchanged

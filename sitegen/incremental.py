@@ -1,11 +1,13 @@
 """Incremental builds: which pages a change touches.
 
-Every page (a render :class:`~sitegen.render.Job`) lists the source files it reads: its records, the data
-files, ``config.yaml``, the UI strings and static files, and the closure of templates its template
-extends, includes or imports. After a build the *state* — the fingerprint of every source file and
-the dependencies of every page — is saved in the cache folder. The next build compares fingerprints,
-re-renders only the pages whose dependencies (before or after the change) intersect the changed files,
-and reuses every other page of the previous output unchanged.
+A page depends on the source files it reads: those every page reads (``config.yaml``, the UI strings and
+static files, the navigation's pages), the closure of templates its template extends, includes or imports,
+and its own (a render :class:`~sitegen.render.Job`'s ``deps``: its records, the data files, the records it
+lists …). The three are kept apart, so each page's own set is small and shared by its two languages. After a
+build the *state* — the fingerprint of every source file and the dependencies of every page — is saved in
+the cache folder. The next build compares fingerprints, re-renders only the pages whose dependencies (before
+or after the change) intersect the changed files, and reuses every other page of the previous output
+unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import jinja2
 import jinja2.meta
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass
@@ -28,25 +30,13 @@ class BuildState:
     key: str  # what must be equal for the previous output to be reused (versions, config, options)
     output_inode: int  # the output folder the state describes
     sources: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # rel → (mtime_ns, size, sha256)
-    pages: dict[str, frozenset] = field(default_factory=dict)  # output file → its sources not in common
+    pages: dict[str, tuple[str, frozenset]] = field(default_factory=dict)  # output file → (template, its own deps)
     owned: tuple = ()  # output folders written by post-write steps (the search index)
-    common: frozenset = frozenset()  # sources every page depends on (config, base templates, UI strings …)
+    common: frozenset = frozenset()  # sources every page depends on (config, UI strings, the navigation …)
     files: frozenset = frozenset()  # the other files written (feeds, data, sitemap, assets)
     post_written: bool = True  # the post-write steps' folders match the pages (False after a preview rebuild)
     made: dict = field(default_factory=dict)  # file maker (module.name) → the files it wrote (see site.FILES)
-
-    @classmethod
-    def of(cls, key: str, output_inode: int, sources: dict, deps: dict[str, frozenset], owned: tuple,
-           files: frozenset = frozenset(), post_written: bool = True, made: dict | None = None) -> "BuildState":
-        """The state of a build whose pages have ``deps``; what all of them share is kept once, and so is each
-        set shared by several pages (a page's two languages): a set is 2.9 KB, 80 MiB at 10,000 records."""
-        common = frozenset.intersection(*deps.values()) if deps else frozenset()
-        rest: dict[int, frozenset] = {}
-        for d in deps.values():
-            if id(d) not in rest:
-                rest[id(d)] = d - common
-        return cls(key, output_inode, sources, {out: rest[id(d)] for out, d in deps.items()}, owned, common,
-                   frozenset(files) - deps.keys(), post_written, dict(made or {}))
+    templates: dict[str, frozenset] = field(default_factory=dict)  # template → its closure (template_closure)
 
 
 def template_closure(env: jinja2.Environment, name: str, root: Path, memo: dict) -> frozenset:
@@ -118,12 +108,11 @@ def refresh(root: Path, previous: dict, recheck: set[str], sources: list[str]) -
     return out
 
 
-def users(jobs, common: frozenset) -> dict[str, list[int]]:
-    """Source → the indices of the jobs depending on it, but for the sources all of them depend on (for
-    :func:`dirty` with a plan used again)."""
+def users(jobs) -> dict[str, list[int]]:
+    """Source → the indices of the jobs depending on it themselves (for :func:`dirty` with a plan used again)."""
     out: dict[str, list[int]] = {}
     for index, job in enumerate(jobs):
-        for dep in job.deps - common:
+        for dep in job.deps:
             out.setdefault(dep, []).append(index)
     return out
 
@@ -137,19 +126,26 @@ def bodies_only(changed: set[str], old: dict, new: dict) -> bool:
                and (rel.endswith(".en.md") or "@front:" + rel in new) for rel in changed)
 
 
-def dirty(jobs, state: BuildState | None, changed: set[str], by_source: dict | None = None) -> list:
+def dirty(jobs, state: BuildState | None, changed: set[str], common: frozenset, templates: dict,
+          by_source: dict | None = None) -> list:
     """The jobs to render: new pages and pages whose old or new dependencies changed.
 
-    ``by_source``: :func:`users` of ``jobs``, when ``state`` was made by a build of these very jobs (a
-    preview's kept plan), whose old and new dependencies are then the same."""
-    if state is None or not changed.isdisjoint(state.common):
+    A page depends on the ``common`` sources (every page does), on the closure of its template (``templates``:
+    template → :func:`template_closure`) and on its own ``job.deps``; the state holds the same three of the
+    previous build. ``by_source``: :func:`users` of ``jobs``, when ``state`` was made by a build of these
+    very jobs (a preview's kept plan), whose old and new dependencies are then the same."""
+    if state is None or not changed.isdisjoint(common) or not changed.isdisjoint(state.common):
         return list(jobs)
+    touched = {name for closures in (templates, state.templates) for name, files in closures.items()
+               if not changed.isdisjoint(files)}
     if by_source is not None:
-        return [jobs[index] for index in sorted({i for rel in changed for i in by_source.get(rel, ())})]
+        indices = {i for rel in changed for i in by_source.get(rel, ())}
+        return [job for i, job in enumerate(jobs) if i in indices or job.template in touched]
     out = []
     for job in jobs:
         old = state.pages.get(job.output)
-        if old is None or not changed.isdisjoint(job.deps) or not changed.isdisjoint(old):
+        if (old is None or job.template in touched or old[0] != job.template or not changed.isdisjoint(job.deps)
+                or not changed.isdisjoint(old[1])):
             out.append(job)
     return out
 
@@ -184,9 +180,25 @@ def load_pickle(path: Path | None):
         return None
 
 
-def save_pickle(path: Path, value) -> bool:
+def save_pickle(path: Path, value, apart: bool = False) -> bool:
     """Write a cache file atomically (a temporary file, then a rename); False where it cannot be written
-    (a read-only project still builds, only without that cache)."""
+    (a read-only project still builds, only without that cache).
+
+    ``apart``: pickle in a forked child process. Pickling a string stores its UTF-8 form inside it (CPython
+    keeps the encoding with the object), so pickling the records in the build's own process left a UTF-8 copy
+    of all their text there: 37 MiB at 10,000 records, for the rest of the build."""
+    if apart and hasattr(os, "fork"):
+        pid = os.fork()
+        if pid == 0:  # the child: write and leave at once (no cleanup of the parent's objects)
+            try:
+                code = 0 if save_pickle(path, value) else 1
+            except BaseException:  # noqa: BLE001 - reported by the exit status
+                code = 2
+            os._exit(code)
+        status = os.waitpid(pid, 0)[1]
+        if os.waitstatus_to_exitcode(status) == 2:  # not an OSError: find out what in this process
+            return save_pickle(path, value)
+        return os.waitstatus_to_exitcode(status) == 0
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

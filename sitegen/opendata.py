@@ -23,6 +23,8 @@ import datetime as dt
 import io
 import json
 import sys
+import types
+from collections.abc import Iterable, Iterator
 
 from . import urls
 from .contenttypes import ADVANCE
@@ -87,7 +89,8 @@ def advance_object(adv: Advance, link: urls.Urls) -> dict:
     return out
 
 
-def advances_document(site, link: urls.Urls) -> dict:
+def advances_document(site, link: urls.Urls, advances: Iterable[dict] | None = None) -> dict:
+    """The data document; ``advances``: the advance objects (by default a list of them all)."""
     config = site.config.values
     return {
         "schema": link.absolute(urls.data_file(SCHEMA_FILE)),
@@ -96,7 +99,7 @@ def advances_document(site, link: urls.Urls) -> dict:
         "title_en": config.get("title_en"),
         "url": link.absolute(urls.home()),
         "count": len(site.model.advances),
-        "advances": [advance_object(adv, link) for adv in site.model.advances],
+        "advances": [advance_object(adv, link) for adv in site.model.advances] if advances is None else advances,
     }
 
 
@@ -151,25 +154,32 @@ def _no_formula(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
-def advances_csv(document: dict) -> bytes:
-    raw = io.BytesIO()  # encoded row by row: the text as one Python string would be another 50 MB at 10,000
-    buffer = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", write_through=True)
-    writer = csv.writer(buffer, lineterminator="\r\n")
+def advances_csv(objects: Iterable[dict]) -> Iterator[bytes]:
+    """The CSV of advance objects (see :func:`advance_object`), encoded and yielded a hundred rows at a time
+    (at 10,000 advances the file is tens of MB)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
     columns = csv_columns()
     writer.writerow(columns)
-    for obj in document["advances"]:
+    prefix = "\ufeff"  # utf-8-sig: spreadsheet programs then read the file as UTF-8
+    for count, obj in enumerate(objects, 1):
         row = csv_row(obj)
         writer.writerow([_no_formula(row[key]) for key in columns])
-    buffer.flush()
-    return raw.getvalue()
+        if count % 100 == 0:
+            yield (prefix + text.getvalue()).encode("utf-8")
+            prefix = ""
+            text.seek(0)
+            text.truncate()
+    yield (prefix + text.getvalue()).encode("utf-8")
 
 
 def _json_bytes(value) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _document_bytes(document: dict) -> bytes:
-    """The data document with one line per top-level key and per advance.
+def document_parts(document: dict) -> Iterator[bytes]:
+    """The data document, one line per top-level key and per advance, yielded line by line; a top-level list
+    may be a generator, whose items are then made as they are written.
 
     As readable line by line (and as diffable) as an indented file, and written by json's C encoder,
     which ``indent`` turns off (10× slower at 10,000 advances).
@@ -177,30 +187,29 @@ def _document_bytes(document: dict) -> bytes:
     def dump(value) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8")
 
-    # Encoded line by line and joined once: at 10,000 advances the text is 35 MB, and each copy of it as one
-    # Python string (concatenations, then encode) held another 50 MB at the build's peak of memory.
-    parts = [b"{\n"]
+    yield b"{\n"
     for index, (key, value) in enumerate(document.items()):
-        parts.append(b",\n  " if index else b"  ")
-        if isinstance(value, list) and value:
-            parts.append(dump(key) + b": [\n")
-            for position, item in enumerate(value):
-                parts.append(b",\n    " if position else b"    ")
-                parts.append(dump(item))
-            parts.append(b"\n  ]")
+        yield b",\n  " if index else b"  "
+        if isinstance(value, (list, types.GeneratorType)):
+            empty = True
+            for item in value:
+                yield (dump(key) + b": [\n    " if empty else b",\n    ") + dump(item)
+                empty = False
+            yield dump(key) + b": []" if empty else b"\n  ]"
         else:
-            parts.append(dump(key) + b": " + dump(value))
-    parts.append(b"\n}\n")
-    return b"".join(parts)
+            yield dump(key) + b": " + dump(value)
+    yield b"\n}\n"
 
 
 def make_data_files(site, renderer):
-    """File maker (see ``site.FILES``): the JSON, the CSV and the JSON's schema under ``data/``; one at a
-    time, each written before the next is made (the JSON and the CSV are 35 MB each at 10,000 advances)."""
-    document = advances_document(site, renderer.urls)
-    yield urls.data_file(JSON_FILE), _document_bytes(document)
-    yield urls.data_file(CSV_FILE), advances_csv(document)
-    del document
+    """File maker (see ``site.FILES``): the JSON, the CSV and the JSON's schema under ``data/``. The JSON and the
+    CSV (tens of MB each at 10,000 advances) are written as they are made, an advance at a time: neither the
+    files nor the advance objects are ever in memory whole."""
+    def objects():
+        return (advance_object(adv, renderer.urls) for adv in site.model.advances)
+
+    yield urls.data_file(JSON_FILE), document_parts(advances_document(site, renderer.urls, objects()))
+    yield urls.data_file(CSV_FILE), advances_csv(objects())
     yield urls.data_file(SCHEMA_FILE), _json_bytes(data_schema())
 
 

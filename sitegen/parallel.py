@@ -1,7 +1,9 @@
 """Spread CPU-bound stages over all cores with forked worker processes.
 
 Workers are forked after the model is built, so they inherit it (nothing is pickled but small results).
-Work is split deterministically (item i goes to worker i mod n); outputs do not depend on the split.
+Work is split deterministically, into n runs of consecutive items; outputs do not depend on the split.
+Consecutive items are alike (a build plans all Chinese pages, then all English ones): a worker's own
+memo (e.g. the list items it rendered) then serves its pages and holds one language, not both.
 
 Each worker freezes the objects it inherits out of the cyclic garbage collector (see :func:`gc.freeze`):
 its collections then never walk the inherited model, which costs time and turns shared copy-on-write pages
@@ -41,9 +43,14 @@ def _pool(n: int):
     return multiprocessing.get_context("fork").Pool(n, initializer=_worker_start)
 
 
+def _bounds(count: int, n: int) -> list[int]:
+    return [count * i // n for i in range(n + 1)]
+
+
 def _run_share(index: int):
     func, items, count = _TASK
-    return [func(item) for item in items[index::count]]
+    bounds = _bounds(len(items), count)
+    return [func(item) for item in items[bounds[index]:bounds[index + 1]]]
 
 
 def map_items(func: Callable, items: Sequence, n: int | None = None) -> list:
@@ -61,10 +68,7 @@ def map_items(func: Callable, items: Sequence, n: int | None = None) -> list:
             shares = pool.map(_run_share, range(n), chunksize=1)
     finally:
         _TASK = None
-    out: list = [None] * len(items)
-    for index, share in enumerate(shares):
-        out[index::n] = share
-    return out
+    return [result for share in shares for result in share]
 
 
 def _run_one(index: int):

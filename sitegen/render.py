@@ -36,7 +36,7 @@ class Job:
     lang: str
     template: str
     context: dict = field(default_factory=dict)
-    deps: frozenset = frozenset()  # project-relative source files the page reads
+    deps: frozenset = frozenset()  # the source files the page reads, but for the common ones and its template's
 
     @functools.cached_property
     def output(self) -> str:
@@ -262,7 +262,7 @@ class Plan:
         self.memo: dict = {}  # for planners: what they compute once per record (see listed)
 
     def __call__(self, route: str, template: str, deps, **context) -> None:
-        self.pages.append((route, template, context, frozenset(deps) | self.base))
+        self.pages.append((route, template, context, frozenset(deps)))
 
     def derived(self, name: str, *value) -> str:
         self.values[name] = hashlib.sha256(repr(value).encode("utf-8")).hexdigest()
@@ -285,12 +285,14 @@ class Plan:
         return frozenset(out)
 
 
-def plan(model: Model, base_deps: frozenset, derived: dict | None = None) -> list[Job]:
+def plan(model: Model, base_deps: frozenset, derived: dict | None = None, common: set | None = None) -> list[Job]:
     """Every page of the site in both languages, with the source files each depends on.
 
-    ``base_deps`` are files every page depends on (config, the navigation's pages, theme files).
-    The planners run once; each page they add becomes one job per language (all Chinese jobs first).
-    The values of derived sources are put in ``derived`` (see :class:`Plan`).
+    ``base_deps`` are files every page depends on (config, UI strings, static files); with the navigation's
+    pages they are put in ``common``, not in each page's own dependencies (nor is its template: see
+    sitegen.incremental). The planners run once; each page they add becomes one job per language (all Chinese
+    jobs first), the two sharing one set of dependencies. The values of derived sources are put in
+    ``derived`` (see :class:`Plan`).
     """
     add = Plan(base_deps)
     add.base |= add.fronts(model.pages)  # the navigation lists every page
@@ -298,6 +300,8 @@ def plan(model: Model, base_deps: frozenset, derived: dict | None = None) -> lis
         planner(model, add)
     if derived is not None:
         derived.update(add.values)
+    if common is not None:
+        common.update(add.base)
     return [Job(route, lang, template, context, deps) for lang in LANGS for route, template, context, deps in add.pages]
 
 

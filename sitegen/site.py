@@ -70,6 +70,8 @@ class Kept:
     checked: list = field(default_factory=list)  # what checking the images reported (per advance)
     renderer: render_stage.Renderer | None = None  # with the plan (renderer.jobs) and its compiled templates
     derived: dict = field(default_factory=dict)
+    common: frozenset = frozenset()  # what every page of the plan depends on (see sitegen.incremental)
+    templates: dict = field(default_factory=dict)  # template → its closure
     # Lookups derived from the model and the plan, made once: the copies that keep them share it.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -330,7 +332,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     # (see Kept); the state of the previous build must then be the one in memory.
     kept = site.kept if site.reused and live and warm is not None and warm.state is not None else None
     if kept is not None:
-        renderer, derived = kept.renderer, kept.derived
+        renderer, derived, common, templates = kept.renderer, kept.derived, kept.common, kept.templates
         renderer.reset()
         jobs = renderer.jobs
     else:
@@ -341,16 +343,12 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         # Derived sources (see render.Plan), and one of the build's own: pages that depend on the time of
         # the build (upcoming vs past lectures) change when the model's view of "now" changes what is shown.
         derived = {TIME_SOURCE: time_signature(site.model)}
-        jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived)
+        common_deps: set = set()
+        jobs = renderer.jobs = render_stage.plan(site.model, base_deps, derived, common_deps)
+        common = frozenset(common_deps)
         closures: dict = {}
-        unions: dict = {}  # a page's two languages share one set of dependencies: so do their unions
-        for job in jobs:
-            key = (id(job.deps), job.template)
-            if key not in unions:
-                unions[key] = (job.deps, job.deps | incremental.template_closure(renderer.env, job.template, root,
-                                                                                  closures))
-            job.deps = unions[key][1]
-        del unions
+        templates = {name: incremental.template_closure(renderer.env, name, root, closures)
+                     for name in sorted({job.template for job in jobs})}
 
     state_path = site.config.cache_path / "build-state.pickle"
     stamp_path = site.config.cache_path / STAMP
@@ -368,13 +366,13 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     if kept is not None and recheck is not None:  # the kept plan's derived sources are as they were
         sources = incremental.refresh(root, previous.sources, recheck, source_files(site))
         changed = incremental.changed_files(previous.sources, sources, among=recheck)
-        by_source = kept.lookup("users", lambda: incremental.users(jobs, previous.common))
-        todo = incremental.dirty(jobs, previous, changed, by_source)
+        by_source = kept.lookup("users", lambda: incremental.users(jobs))
+        todo = incremental.dirty(jobs, previous, changed, common, templates, by_source)
     else:
         sources = incremental.fingerprint(root, source_files(site), previous.sources if previous else {}, recheck)
         sources.update((name, (0, 0, value)) for name, value in derived.items())
         changed = incremental.changed_files(previous.sources, sources) if previous else set()
-        todo = incremental.dirty(jobs, previous, changed)
+        todo = incremental.dirty(jobs, previous, changed, common, templates)
 
     writer = LiveOutput(output) if live else Staging(output, reuse=previous is not None)
     with writer as out:
@@ -425,12 +423,14 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
                                     files=frozenset(keep) - previous.pages.keys(), made=made)
     else:
         previous = None  # its dependencies (tens of MB at 10,000 records) go before the new ones are made
-        state = incremental.BuildState.of(key, output.stat().st_ino, sources, {job.output: job.deps for job in jobs},
-                                          tuple(owned), keep, post_written, made)
+        pages = {job.output: (job.template, job.deps) for job in jobs}  # a set shared by two pages is pickled once
+        state = incremental.BuildState(key, output.stat().st_ino, sources, pages, tuple(owned), common,
+                                       frozenset(keep) - pages.keys(), post_written, made, templates)
     if warm is not None:
         warm.state, warm.state_path = state, state_path
         if site.kept is not None:
-            warm.kept = dataclasses.replace(site.kept, renderer=renderer, derived=derived)
+            warm.kept = dataclasses.replace(site.kept, renderer=renderer, derived=derived, common=common,
+                                            templates=templates)
     else:
         incremental.save_state(state_path, state)
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build

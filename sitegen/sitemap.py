@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
@@ -31,13 +32,13 @@ HREFLANG = {"zh": "zh-CN", "en": "en"}
 NOT_LISTED = {urls.not_found()}  # never listed, whatever its template says
 
 
-def make_files(site, renderer) -> list[tuple[str, bytes]]:
-    """sitemap.xml (or an index of numbered sitemaps) and robots.txt."""
+def make_files(site, renderer) -> list[tuple[str, bytes | Iterator[bytes]]]:
+    """sitemap.xml (or an index of numbered sitemaps) and robots.txt; a sitemap is made as it is written."""
     u = renderer.urls
     jobs = renderer.jobs
     hidden = noindex_templates(renderer, {job.template for job in jobs})
     entries = sitemap_entries(site.model, [job for job in jobs if job.template not in hidden], u)
-    files: list[tuple[str, bytes]] = []
+    files: list = []
     chunks = [entries[i:i + MAX_URLS] for i in range(0, len(entries), MAX_URLS)] or [[]]
     if len(chunks) == 1:
         files.append(("sitemap.xml", _urlset(chunks[0])))
@@ -139,18 +140,18 @@ XMLNS = ('xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
          'xmlns:xhtml="http://www.w3.org/1999/xhtml"')
 
 
-def _urlset(entries) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<urlset {XMLNS}>"]
+def _urlset(entries) -> Iterator[bytes]:
+    """A sitemap, yielded a ``<url>`` at a time (8 MB at 10,000 advances)."""
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {XMLNS}>\n'.encode("utf-8")
     for loc, lastmod, alternates in entries:
-        lines.append("<url>")
-        lines.append(f"  <loc>{escape(loc)}</loc>")
+        lines = ["<url>", f"  <loc>{escape(loc)}</loc>"]
         if lastmod:
             lines.append(f"  <lastmod>{lastmod.isoformat()}</lastmod>")
         for hreflang, href in alternates.items():
             lines.append(f'  <xhtml:link rel="alternate" hreflang="{hreflang}" href={quoteattr(href)}/>')
-        lines.append("</url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        lines.append("</url>\n")
+        yield "\n".join(lines).encode("utf-8")
+    yield b"</urlset>\n"
 
 
 def _index(locations: list[str], lastmods: list) -> bytes:

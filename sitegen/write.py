@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import SitegenError
@@ -65,12 +66,18 @@ class _Writer:
             raise UnsafeOutputPath(f"{rel!r} would be written outside the output folder")
         return target
 
-    def write(self, rel: str, data: bytes) -> None:
+    def write(self, rel: str, data: bytes | Iterable[bytes]) -> None:
+        """Write a file: its bytes, or an iterable of its parts (a large file made a part at a time)."""
         global _written
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(data)
+        if isinstance(data, (bytes, bytearray)):
+            tmp.write_bytes(data)
+        else:
+            with open(tmp, "wb") as fh:
+                for part in data:
+                    fh.write(part)
         os.replace(tmp, target)  # a new inode: a hard-linked previous output is never modified
         _written += 1
         if os.environ.get(PAUSE_AFTER) == str(_written):

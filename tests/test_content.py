@@ -154,6 +154,18 @@ def test_record_cache_reuses_unchanged_files_and_reparses_changed_ones(minimal_s
     assert changed.advances[1].body_en == "English body.\n"
 
 
+def test_saving_the_record_cache_leaves_no_utf8_copy_of_the_text_in_the_build(minimal_site, tmp_path):
+    import pickle
+    import sys
+
+    content, _, _ = cached_discover(minimal_site, tmp_path / "records.pickle")  # parsed, then saved
+    body = content.advances[0].body
+    fresh = "".join(list(body))  # an equal string that was never encoded
+    assert not body.isascii() and sys.getsizeof(body) == sys.getsizeof(fresh)
+    pickle.dumps(fresh)  # what pickling in this process does: CPython keeps the UTF-8 form in the string
+    assert sys.getsizeof(fresh) > sys.getsizeof(body)
+
+
 def test_record_cache_never_keeps_a_file_with_problems(minimal_site, tmp_path):
     cache_file = tmp_path / "records.pickle"
     write(minimal_site, "advances/2021/broken.md", "---\ntitle: [unclosed\n---\n")

@@ -179,8 +179,24 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas():
 def test_document_is_one_line_per_advance_and_parses_back_exactly():
     document = {"site": {"title": "智能制造"}, "advances": [{"id": "a", "n": 1}, {"id": "b", "x": [1, "二"]}],
                 "empty": []}
-    data = opendata._document_bytes(document)
+    data = b"".join(opendata.document_parts(document))
     assert json.loads(data) == document
+    # The advances may come from a generator, made while the file is written: the same bytes.
+    assert b"".join(opendata.document_parts({**document, "advances": (a for a in document["advances"])})) == data
     lines = data.decode("utf-8").splitlines()
     assert '    {"id": "a", "n": 1},' in lines and '    {"id": "b", "x": [1, "二"]}' in lines
     assert lines[0] == "{" and lines[-1] == "}"
+
+
+def test_the_csv_is_made_a_hundred_rows_at_a_time_and_reads_back_whole(tmp_path):
+    from sitegen import site as site_mod
+    from test_site import copy_project
+    from sitegen.urls import Urls
+
+    site = site_mod.load(copy_project(tmp_path / "site") / "config.yaml")
+    objects = [opendata.advance_object(adv, Urls("/", "https://example.org")) for adv in site.model.advances] * 4
+    parts = list(opendata.advances_csv(iter(objects)))
+    assert len(parts) == len(objects) // 100 + 1 and parts[0].startswith("\ufeff".encode("utf-8"))
+    rows = list(csv.reader(io.StringIO(b"".join(parts).decode("utf-8-sig"), newline="")))
+    assert len(rows) == len(objects) + 1 and rows[0] == opendata.csv_columns()
+    assert [row[0] for row in rows[1:]] == [obj["id"] for obj in objects]

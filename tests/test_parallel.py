@@ -58,3 +58,11 @@ def test_workers_freeze_what_they_inherit_and_collect_their_own_garbage(spread):
     assert all(enabled for enabled, _ in out)  # the workers' collector runs (they may render the whole site)
     assert all(frozen > 1000 for _, frozen in out)  # and never walks the objects inherited from this process
     assert gc.get_freeze_count() == 0  # which stay under this process's own collector
+
+
+def test_each_worker_takes_a_run_of_consecutive_items():
+    # A build plans all Chinese pages, then all English ones: a worker's memo then holds one language.
+    items = list(range(3 * parallel.MIN_PARALLEL + 1))
+    pids = [pid for _, pid in parallel.map_items(square_with_pid, items, 2)]
+    first, second = pids[0], pids[-1]
+    assert first != second and pids == [first] * (len(items) // 2) + [second] * (len(items) - len(items) // 2)
