@@ -33,6 +33,7 @@ _renderers: dict[tuple, md_stage.MarkdownRenderer] = {}
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL, toc TEXT NOT NULL, "
            "removed TEXT NOT NULL, error TEXT) WITHOUT ROWID")
 _BATCH = 256  # bodies written per transaction while they are converted
+_INHERITED: list = []  # in a forked worker, the connections of the parent (see MarkdownCache._reader)
 
 
 def version(video_hosts=()) -> str:
@@ -210,6 +211,7 @@ class MarkdownCache:
     def _reader(self) -> sqlite3.Connection | None:
         """This process's connection: a forked worker opens its own (a connection must not cross a fork)."""
         if self._db_pid != os.getpid():
+            _INHERITED.append(self._db)  # the parent's: never used, nor closed, in a forked process
             self._db, self._db_pid = None, os.getpid()
             if self.path is not None and self.path.is_file():
                 try:
