@@ -94,6 +94,7 @@ class MarkdownCache:
         self._known: dict = {}  # id of a text of the last run → (the text, its key)
         self._db: sqlite3.Connection | None = None  # this process's connection, the writer's in the parent
         self._db_pid = 0
+        self._writable = True  # False once a write failed: what the file holds is still read
         self._recent: tuple = ("", ("", []))  # the last body read: a page asks for its HTML and its TOC
         if self.path:
             self._open()
@@ -162,14 +163,14 @@ class MarkdownCache:
         self._write(batch)
 
     def _write(self, batch: list) -> None:
-        if self._db is not None and batch:
+        if self._db is not None and self._writable and batch:
             rows = [(k, r.html, json.dumps(r.toc, ensure_ascii=False), json.dumps(r.removed, ensure_ascii=False),
                      json.dumps(r.error, ensure_ascii=False) if r.error else None) for k, r in batch]
             try:
                 with self._transaction():
                     self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)", rows)
             except sqlite3.Error:
-                self._db = None  # e.g. the disk is full: keep this run's bodies in memory
+                self._writable = False  # e.g. the disk is full: this run's next bodies stay in memory
             else:
                 self.problems.update((k, (r.removed, r.error)) for k, r in batch)
                 return

@@ -74,16 +74,24 @@ def test_a_cache_folder_that_cannot_be_made_keeps_the_bodies_in_memory(tmp_path)
     cache.save()  # nothing to write, and no error
 
 
-def test_a_write_that_fails_keeps_the_bodies_in_memory(tmp_path, monkeypatch):
+def test_a_write_that_fails_keeps_the_bodies_in_memory_and_still_reads_the_file(tmp_path, monkeypatch):
+    texts = bodies(3, 100)
+    mdcache.MarkdownCache(tmp_path).render_all(texts[:1])
     cache = mdcache.MarkdownCache(tmp_path)
+    real = cache._db
 
-    class Full:  # what a full disk looks like to the cache
-        def execute(self, *a):
-            raise sqlite3.OperationalError("database or disk is full")
+    class Full:  # what a full disk looks like to the cache: it can read, not write
+        def execute(self, sql, *a):
+            if sql.startswith(("BEGIN", "ROLLBACK")):
+                raise sqlite3.OperationalError("database or disk is full")
+            return real.execute(sql, *a)
 
     cache._db = Full()
-    done = cache.render_all(bodies(2, 100))
-    assert len(cache.memory) == 2 and "编号1" in done[1].html
+    done = cache.render_all(texts)
+    assert len(cache.memory) == 2 and "编号1" in done[1].html and "编号2" in done[2].html
+    converted = []
+    monkeypatch.setattr(mdcache, "_render", lambda *a: converted.append(a))
+    assert "编号0" in done[0].html and converted == []  # read from the file, not converted again
 
 
 def test_save_keeps_what_the_run_used_and_drops_other_versions(tmp_path):
