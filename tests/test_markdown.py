@@ -290,3 +290,15 @@ def test_the_cache_does_not_hash_again_the_texts_of_its_last_run(tmp_path, monke
     assert again[0] == first[0] and again[2] == first[2] and "改过的正文" in again[1].html
     equal_copy = "".join(["# 一\n\n", "正文。"])  # equal but another object: hashed, and found in the cache
     assert cache.next_run().render_all([equal_copy])[0] == first[0] and hashed[-1] is equal_copy
+
+
+def test_a_body_the_sanitiser_leaves_unchanged_is_not_compared_element_by_element(monkeypatch):
+    from sitegen import markdown as md
+
+    compared = []
+    real = md.removed_markup
+    monkeypatch.setattr(md, "removed_markup", lambda *a: compared.append(a) or real(*a))
+    plain = md.MarkdownRenderer().render("## 背景\n\n正文，[链接](/advances/) 与 **重点**。\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n")
+    assert plain.removed == () and compared == []
+    unsafe = md.MarkdownRenderer().render("正文<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n")
+    assert len(compared) == 1 and "<script>" in unsafe.removed
