@@ -127,7 +127,8 @@ class MarkdownCache:
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.problems and k not in self.memory}.items())
         if missing:
             hosts = self.video_hosts
-            self._add(zip([k for k, _ in missing], imap_items(lambda text: _render(text, hosts), [t for _, t in missing])))
+            converted = imap_items(lambda text: _render(text, hosts), [t for _, t in missing])
+            self._add(zip([k for k, _ in missing], converted))
         self.used.update(keys)
         return [self._converted(k, t) for k, t in zip(keys, texts)]
 

@@ -43,14 +43,9 @@ def _pool(n: int):
     return multiprocessing.get_context("fork").Pool(n, initializer=_worker_start)
 
 
-def _bounds(count: int, n: int) -> list[int]:
-    return [count * i // n for i in range(n + 1)]
-
-
 def _run_share(index: int):
     func, items, count = _TASK
-    bounds = _bounds(len(items), count)
-    return [func(item) for item in items[bounds[index]:bounds[index + 1]]]
+    return [func(item) for item in items[len(items) * index // count:len(items) * (index + 1) // count]]
 
 
 def map_items(func: Callable, items: Sequence, n: int | None = None) -> list:

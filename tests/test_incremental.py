@@ -334,7 +334,10 @@ def test_dirty_pages_are_those_whose_common_template_or_own_dependencies_changed
     now = [SimpleNamespace(output="b.html", template="b.html", deps=frozenset({"b.md"})),
            SimpleNamespace(output="c.html", template="a.html", deps=frozenset({"c.md"})),
            SimpleNamespace(output="d.html", template="a.html", deps=frozenset())]
-    dirty = lambda changed, closures: [j.output for j in incremental.dirty(now, state, changed, common, closures)]  # noqa: E731
+
+    def dirty(changed, closures):
+        return [j.output for j in incremental.dirty(now, state, changed, common, closures)]
+
     assert dirty({"a.md"}, templates) == ["b.html", "c.html", "d.html"]
     assert dirty({"base.html"}, {"a.html": frozenset({"a.html"}), "b.html": frozenset({"b.html"})}) == [
         "b.html", "c.html", "d.html"]

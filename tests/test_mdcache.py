@@ -44,9 +44,10 @@ def test_a_forked_worker_reads_the_bodies_through_its_own_connection(tmp_path):
     texts = bodies(70, 200)
     cache = mdcache.MarkdownCache(tmp_path)
     done = cache.render_all(texts)
-    seen = map_items(lambda c: (os.getpid(), c.html), done, 2)
-    assert {pid for pid, _ in seen} - {os.getpid()}  # read in the workers
-    assert [html for _, html in seen] == [mdcache._render(t).html for t in texts]
+    seen = map_items(lambda c: (os.getpid(), c.html, cache._db_pid), done, 2)
+    assert {pid for pid, _, _ in seen} - {os.getpid()}  # read in the workers,
+    assert all(pid == opened for pid, _, opened in seen)  # each through a connection it opened itself
+    assert [html for _, html, _ in seen] == [mdcache._render(t).html for t in texts]
 
 
 def test_a_body_gone_from_the_file_is_converted_again(tmp_path):
