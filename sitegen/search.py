@@ -42,7 +42,7 @@ from . import incremental, urls
 from .theme import LANGS
 from .errors import SitegenError
 from .write import scratch_folder
-from .parallel import imap_items, map_items
+from .parallel import imap_items, map_items, workers
 
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable Pagefind's own Python wrapper honours
 INSTALL_HINT = "pip install 'pagefind[extended]'"
@@ -137,11 +137,12 @@ class IndexCache:
     parts: int
     pages: dict  # output-relative page → ((inode, size, mtime_ns), sha256 of the page, or None: not indexed)
     signatures: dict  # part folder → hash of its pages and their hashes
+    sizes: dict = field(default_factory=dict)  # part folder → (files, bytes) of its bundle
 
 
 def _load_cache(path: Path | None) -> IndexCache | None:
     cache = incremental.load_pickle(path)
-    return cache if isinstance(cache, IndexCache) else None
+    return cache if isinstance(cache, IndexCache) and hasattr(cache, "sizes") else None
 
 
 def _page_hash(page: Path) -> str | None:
@@ -150,11 +151,15 @@ def _page_hash(page: Path) -> str | None:
 
 
 def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: Path | None = None,
-          reuse_from: Path | None = None) -> SearchReport:
+          reuse_from: Path | None = None, pages: list[str] | None = None,
+          written: set[str] | None = None) -> SearchReport:
     """Index the built site in ``folder`` into ``folder/pagefind/`` (in ``parts`` parts).
 
     With ``cache_path``, the parts whose pages are unchanged since the index recorded there are kept —
     provided ``folder`` started as a copy of ``reuse_from``, the output folder that index was written to.
+    ``pages``: the ``.html`` files of ``folder`` (output-relative), when the caller knows them (else a walk
+    finds them); ``written``: the only files written into ``folder`` since it was that copy (else each page's
+    inode, size and mtime are compared with the recorded ones).
     """
     folder = folder.resolve()
     binary = binary or find_binary()
@@ -174,11 +179,17 @@ def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: 
     if not reusable:
         shutil.rmtree(bundle, ignore_errors=True)
         previous = None
-    # Each page's hash; a page whose inode, size and mtime are those recorded is not read again.
+    # Each page's hash; a page not written since the recorded index (or whose inode, size and mtime are those
+    # recorded) is not read again.
     known = previous.pages if previous else {}
+    if pages is None:
+        pages = html_pages(folder, skip={DOCUMENTS, urls.search_bundle().strip("/")})
     entries: dict = {}
     unread = []
-    for rel in html_pages(folder, skip={DOCUMENTS, urls.search_bundle().strip("/")}):
+    for rel in pages:
+        if written is not None and rel not in written and rel in known:
+            entries[rel] = known[rel]
+            continue
         st = os.stat(os.path.join(folder, rel))
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if rel in known and known[rel][0] == key:
@@ -202,40 +213,75 @@ def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: 
     signatures = {name: hashlib.sha256("\n".join(f"{rel} {entries[rel][1]}" for rel in rels).encode()).hexdigest()
                   for name, rels in groups.items()}
     dirty = [name for name in folders if not (
-        previous and previous.signatures.get(name) == signatures[name] and (bundle / name / "pagefind.js").is_file())]
+        previous and previous.signatures.get(name) == signatures[name] and name in previous.sizes
+        and (bundle / name / "pagefind.js").is_file())]
 
-    warnings: list = []
+    todo = [name for name in dirty if groups[name]]  # an empty part: no bundle (search_parts leaves it out)
+    for name in todo:
+        if (bundle / name).exists():
+            shutil.rmtree(bundle / name)  # hard links to the published index: unlinked, never written into
+    warnings = _index_parts(binary, folder, [(groups[name], bundle / name) for name in todo])
     languages: dict[str, int] = {}
+    sizes: dict = {}
     for name in folders:
-        part = bundle / name
         if not groups[name]:
-            continue  # an empty part: no bundle (search_parts leaves it out of the search page)
-        if name in dirty:
-            if part.exists():
-                shutil.rmtree(part)  # hard links to the published index: unlinked, never written into
-            warnings.extend(_index_part(binary, folder, groups[name], part))
+            continue
+        part = bundle / name
         entry = json.loads((part / "pagefind-entry.json").read_text(encoding="utf-8"))
         for lang, info in entry["languages"].items():
             languages[lang] = languages.get(lang, 0) + info["page_count"]
+        sizes[name] = previous.sizes[name] if name not in dirty else _size(part)
     if cache_path is not None:  # without it the next build indexes every part again
-        incremental.save_pickle(cache_path, IndexCache(folder.stat().st_ino, parts, entries, signatures))
-    files = [p for p in bundle.rglob("*") if p.is_file()]
-    return SearchReport(True, dict(sorted(languages.items())), len(files), sum(p.stat().st_size for p in files),
-                        time.perf_counter() - started, list(dict.fromkeys(warnings)), len(dirty), len(folders))
+        incremental.save_pickle(cache_path, IndexCache(folder.stat().st_ino, parts, entries, signatures, sizes))
+    return SearchReport(True, dict(sorted(languages.items())), sum(n for n, _ in sizes.values()),
+                        sum(b for _, b in sizes.values()), time.perf_counter() - started,
+                        list(dict.fromkeys(warnings)), len(dirty), len(folders))
 
 
-def _index_part(binary: Path, folder: Path, pages: list[str], part: Path) -> list[tuple[str, str]]:
-    """Run Pagefind over the indexing copies of ``pages`` into the bundle folder ``part``; its warnings."""
+def _size(part: Path) -> tuple[int, int]:
+    """(files, bytes) of a part's bundle."""
+    sizes = [p.stat().st_size for p in part.rglob("*") if p.is_file()]
+    return len(sizes), sum(sizes)
+
+
+def _index_parts(binary: Path, folder: Path, parts: list[tuple[list[str], Path]]) -> list[tuple[str, str]]:
+    """Index each (pages, bundle folder) of ``parts``; their warnings, in order.
+
+    One Pagefind process uses about 1.6 of two cores, so as many run at once as there are workers: while one
+    indexes a part, the next part's indexing copies are written."""
+    if not parts:
+        return []
     # The indexing copies are temporary: keep them in memory-backed /dev/shm where there is one (creating
-    # and deleting thousands of small files on disk costs more than indexing them).
+    # and deleting thousands of small files on disk costs more than indexing them). Named after this process,
+    # so that the next build removes the copies of a build that was killed.
     shm = Path("/dev/shm")
-    # Named after this process, so that the next build removes the copies of a build that was killed.
     scratch = scratch_folder("sitegen-search-", shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
+    warnings: list = []
+    running: list = []
     try:
-        write_documents(folder, scratch / DOCUMENTS, pages)
-        log = _run(binary, scratch / DOCUMENTS, part)
+        for number, (pages, part) in enumerate(parts):
+            documents = scratch / str(number) / DOCUMENTS
+            write_documents(folder, documents, pages)
+            running.append((_start(binary, documents, part), documents, part))
+            if len(running) >= workers():
+                warnings.extend(_finish_part(*running.pop(0)))
+        while running:
+            warnings.extend(_finish_part(*running.pop(0)))
     finally:
+        for proc, _, _ in running:  # an error: stop the others
+            proc.kill()
+            proc.wait()
         shutil.rmtree(scratch, ignore_errors=True)
+    return warnings
+
+
+def _finish_part(proc: subprocess.Popen, documents: Path, part: Path) -> list[tuple[str, str]]:
+    """Wait for a Pagefind run (see :func:`_start`), remove its copies, make its bundle deterministic;
+    its warnings."""
+    try:
+        log = _wait(proc, documents.parent / "pagefind.log", part)
+    finally:
+        shutil.rmtree(documents.parent, ignore_errors=True)
     warnings = []
     if "(Extended)" not in log:
         warnings.append(("this is not Pagefind's extended build, which sitegen's Chinese search is made and "
@@ -251,19 +297,26 @@ def _index_part(binary: Path, folder: Path, pages: list[str], part: Path) -> lis
     return warnings
 
 
-def _run(binary: Path, documents: Path, bundle: Path) -> str:
+def _start(binary: Path, documents: Path, bundle: Path) -> subprocess.Popen:
     # Run inside the documents folder with no PAGEFIND_* settings, so no pagefind.yml or environment
-    # variable of the machine changes what is indexed.
+    # variable of the machine changes what is indexed. Its log goes to a file: two runs at once never block
+    # on a full pipe.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
     try:
-        done = subprocess.run([str(binary), "--site", ".", "--output-path", str(bundle)], cwd=documents, env=env,
-                              capture_output=True, text=True, encoding="utf-8", errors="replace")
+        with open(documents.parent / "pagefind.log", "wb") as log:
+            return subprocess.Popen([str(binary), "--site", ".", "--output-path", str(bundle)], cwd=documents,
+                                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     except OSError as exc:
         raise SearchError(f"search: could not run Pagefind ({binary}): {exc}") from None
-    log = done.stdout + done.stderr
-    if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
+
+
+def _wait(proc: subprocess.Popen, log_path: Path, bundle: Path) -> str:
+    """The log of a Pagefind run (started by :func:`_start`); SearchError when it failed."""
+    returncode = proc.wait()
+    log = log_path.read_bytes().decode("utf-8", "replace")
+    if returncode != 0 or not (bundle / "pagefind.js").is_file():
         tail = "\n".join(log.strip().splitlines()[-8:])
-        raise SearchError(f"search: Pagefind failed (exit status {done.returncode}); nothing was published:\n{tail}")
+        raise SearchError(f"search: Pagefind failed (exit status {returncode}); nothing was published:\n{tail}")
     return log
 
 
@@ -536,19 +589,26 @@ def search_pages(model, add) -> None:
         search_types=_types(model), search_years=sorted(years, reverse=True), search_categories=model.categories)
 
 
-def post_write(site, folder: Path) -> list[str]:
+def post_write(site, folder: Path, files: set[str] | None = None, written: set[str] | None = None) -> list[str]:
     """The build hook (``site.POST_WRITE``): index the complete staging folder before it is swapped in.
 
     An incremental build's staging folder starts as hard links to the previous output: the parts of the
     previous index whose pages did not change are kept, the others are unlinked and written anew.
+    ``files``: every file of the site outside the folders of post-write steps, when the build knows them;
+    ``written``: those it wrote (see :func:`index`).
     """
     bundle = folder / urls.search_bundle()
-    pages = sorted(p.relative_to(folder).as_posix() for p in bundle.rglob("*.html")) if bundle.is_dir() else []
-    if pages or (bundle.exists() and not bundle.is_dir()):
-        raise SearchError(f"{pages[0] if pages else urls.search_bundle()}: the search index folder "
+    prefix = urls.search_bundle().strip("/") + "/"
+    if files is not None:
+        taken = sorted(rel for rel in files if rel.startswith(prefix) and rel.endswith(".html"))
+    else:
+        taken = sorted(p.relative_to(folder).as_posix() for p in bundle.rglob("*.html")) if bundle.is_dir() else []
+    if taken or (bundle.exists() and not bundle.is_dir()):
+        raise SearchError(f"{taken[0] if taken else urls.search_bundle()}: the search index folder "
                           f"{urls.search_bundle()} is taken by a page of the site — give that page another slug")
-    report = index(folder, parts=search_parts(site.model)[0],
-                   cache_path=site.config.cache_path / INDEX_CACHE, reuse_from=site.config.output_path)
+    pages = None if files is None else sorted(rel for rel in files if rel.endswith(".html"))
+    report = index(folder, parts=search_parts(site.model)[0], cache_path=site.config.cache_path / INDEX_CACHE,
+                   reuse_from=site.config.output_path, pages=pages, written=written)
     for message, fix in report.warnings:
         site.problems.add("search", 0, "", message, fix, warning=True)
     return [urls.search_bundle()]

@@ -282,7 +282,9 @@ FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files, 
 
 
 # Each entry runs over the complete staging folder before it is swapped in (e.g. the search index):
-# post_write(site, folder: Path) -> list of output-relative folders it owns (kept by incremental builds).
+# post_write(site, folder: Path, files: set, written: set | None) -> list of output-relative folders it owns
+# (kept by incremental builds); ``files``: every other file of the site; ``written``: those this build wrote
+# (None: every file is new).
 POST_WRITE: list = [search.post_write]
 
 
@@ -381,7 +383,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         renderer.compile({job.template for job in todo})  # once, before the workers fork
         map_items(lambda job: out.write(job.output, renderer.render(job)), todo)
         keep = {job.output for job in jobs}
-        written = len(todo)
+        wrote = {job.output for job in todo}  # the files this build writes (the rest are the previous output's)
         # After edits of bodies only, the files made from front matter and the plan alone are the previous
         # build's (see FILES); they are in the output (a preview's) or its clone (a staged build).
         fronts_kept = previous is not None and (kept is not None or incremental.bodies_only(changed, previous.sources,
@@ -396,13 +398,13 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
                 for rel, data in make_files(site, renderer):
                     out.write(rel, data)
                     made[name].append(rel)
-                    written += 1
+                    wrote.add(rel)
                     del data  # before the next file is made (a data download is tens of MB at 10,000 records)
             keep.update(made[name])
         for fingerprinted, source in sorted(site.theme.assets.values()):
             out.copy(fingerprinted, source)
             keep.add(fingerprinted)
-            written += 1
+            wrote.add(fingerprinted)
         if previous is not None and (live or not todo and not changed and previous.post_written):
             # Nothing changed, or a preview rebuild (which must be quick): the previous search index
             # etc. are kept; `sitegen build` regenerates them (the state says they are behind).
@@ -416,7 +418,9 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
             removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in previous.owned) if previous else ())
             owned = []
             for post_write in POST_WRITE:
-                owned.extend(post_write(site, out.dir) or [])
+                # The previous build's index describes the output's pages unless a preview rewrote some since.
+                trusted = previous is not None and previous.post_written
+                owned.extend(post_write(site, out.dir, keep, wrote if trusted else None) or [])
     post_written = not live or (previous is not None and previous.post_written and not todo and not removed)
     if kept is not None:  # the same plan: the pages' dependencies are as they were
         state = dataclasses.replace(previous, sources=sources, owned=tuple(owned), post_written=post_written,
@@ -436,7 +440,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
     if not live:  # the preview writes into output/ with its own base URL: never "up to date" for a build
         incremental.save_pickle(stamp_path, Stamp(key, output, output.stat().st_ino, _tree(watched_paths(site.config)),
                                       *_time_window(site.model), len(jobs), list(site.problems.warnings)))
-    return BuildResult(len(jobs), written, time.perf_counter() - started, output, site.problems.warnings,
+    return BuildResult(len(jobs), len(wrote), time.perf_counter() - started, output, site.problems.warnings,
                        sorted(job.output for job in todo), removed, sorted(c for c in changed if not c.startswith("@")),
                        kept is not None)
 

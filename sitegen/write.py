@@ -6,6 +6,16 @@ hard links to the previous output, so unchanged pages cost no copying and keep t
 changed page replaces its link, never the shared file. ``LiveOutput`` is the preview server's variant:
 it replaces changed files in the served folder one by one, each atomically.
 
+The spare tree: the tree a swap replaces is not deleted but kept beside the output as ``.<output>.spare``.
+The next incremental build takes it as its staging folder and makes it equal to the output with
+:func:`mirror` — one walk of both trees, comparing inode numbers that the directory entries carry, and a new
+link only where they differ (the files the previous build wrote) — instead of cloning every folder of the
+output again (a ``mkdir`` per folder costs: 27,840 of them took 4.8 s of a 6 s clone at 10,000 records).
+Nothing is trusted about the spare but its name: whatever it holds (an older build, a half-mirrored tree of
+a killed build, files added by hand), the mirror leaves exactly the output's files in it. It is claimed by
+renaming it to the build's staging name, so two builds never share it, and a build that fails deletes it
+like any staging folder.
+
 Crash safety (issue 9), at every moment of a build killed with SIGKILL:
 
 * before the swap, ``output/`` is the previous build, untouched (the staging folder shares its files'
@@ -28,6 +38,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -86,9 +97,15 @@ class _Writer:
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, source.read_bytes())
 
+    listing: list[str] | None = None  # every file of the folder as it started (see Staging), when known
+
     def prune(self, keep: set[str], keep_dirs: tuple[str, ...] = ()) -> list[str]:
         """Remove files not in ``keep`` (nor under ``keep_dirs``) and the folders left empty; return the
-        removed files, sorted. One ``os.walk`` (its directory entries carry their type: no stat per file)."""
+        removed files, sorted. When the folder started as a copy of the output, the files it started with are
+        known (``listing``: a build adds only files it keeps); else one ``os.walk`` (its directory entries
+        carry their type: no stat per file)."""
+        if self.listing is not None:
+            return self.remove(sorted(rel for rel in self.listing if rel not in keep and not rel.startswith(keep_dirs)))
         removed = []
         emptied: set[str] = set()
         top = str(self.dir)
@@ -150,7 +167,11 @@ class Staging(_Writer):
     def __enter__(self) -> "Staging":
         clean_stale(self.output)
         if self.reuse and self.output.is_dir():
-            link_tree(self.output, self.dir)
+            self.listing = []
+            if claim_spare(self.output, self.dir):
+                mirror(self.output, self.dir, self.listing)
+            else:
+                link_tree(self.output, self.dir, self.listing)
         else:
             self.dir.mkdir(parents=True)
         return self
@@ -166,13 +187,13 @@ class Staging(_Writer):
             # output/ is the new tree, the staging name holds the old one.
             if os.environ.get(PAUSE_AT) == "swap":
                 test_pause("after swapping the new output in (the old tree is in the staging folder)")
-            remove_in_background(self.dir)
+            keep_spare(self.dir, self.output)
             return
         os.rename(self.output, self.old)
         if os.environ.get(PAUSE_AT) == "swap":
             test_pause("between the two renames of the swap (output/ is missing until the next build)")
         os.rename(self.dir, self.output)
-        remove_in_background(self.old)
+        keep_spare(self.old, self.output)
 
 
 class LiveOutput(_Writer):
@@ -189,19 +210,94 @@ class LiveOutput(_Writer):
         return None
 
 
-def link_tree(source: Path | str, target: Path | str) -> None:
+def link_tree(source: Path | str, target: Path | str, listing: list[str] | None = None, prefix: str = "") -> None:
     """A copy of the folder ``source`` whose files are hard links to its files (links are linked, not followed).
 
     What ``shutil.copytree(copy_function=os.link, symlinks=True)`` makes, without copying each folder's
     times and permissions (the folders are new, as in a build from scratch): 1.4 s instead of 6.6 s for the
-    27,840 folders of a 10,000-record site, where each metadata call costs."""
+    27,840 folders of a 10,000-record site, where each metadata call costs. ``listing`` receives the
+    ``source``-relative path of every file and link (with ``prefix`` in front)."""
     os.mkdir(target)
     with os.scandir(source) as entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                link_tree(entry.path, os.path.join(target, entry.name))
+                link_tree(entry.path, os.path.join(target, entry.name), listing, f"{prefix}{entry.name}/")
             else:
                 os.link(entry.path, os.path.join(target, entry.name), follow_symlinks=False)
+                if listing is not None:
+                    listing.append(prefix + entry.name)
+
+
+def mirror(source: Path | str, target: Path | str, listing: list[str] | None = None, prefix: str = "") -> int:
+    """Make the folder ``target`` what :func:`link_tree` would make of ``source``, changing only what differs:
+    an entry of ``target`` whose inode is not its namesake's in ``source`` is linked again, one that ``source``
+    lacks is removed, a missing folder is linked whole. Directory entries carry their inode and type, so
+    unchanged files cost no system call. Returns the number of entries changed; ``listing`` as for link_tree."""
+    with os.scandir(target) as entries:
+        have = {entry.name: entry for entry in entries}
+    changed = 0
+    with os.scandir(source) as entries:
+        for entry in entries:
+            name = entry.name
+            mine = have.pop(name, None)
+            path = os.path.join(target, name)
+            if entry.is_dir(follow_symlinks=False):
+                if mine is not None and mine.is_dir(follow_symlinks=False):
+                    changed += mirror(entry.path, path, listing, f"{prefix}{name}/")
+                    continue
+                if mine is not None:
+                    os.unlink(path)
+                link_tree(entry.path, path, listing, f"{prefix}{name}/")
+                changed += 1
+                continue
+            if listing is not None:
+                listing.append(prefix + name)
+            if mine is not None and mine.inode() == entry.inode():
+                continue
+            if mine is not None:
+                if mine.is_dir(follow_symlinks=False):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+            os.link(entry.path, path, follow_symlinks=False)
+            changed += 1
+    for name, mine in have.items():  # not in source
+        if mine.is_dir(follow_symlinks=False):
+            shutil.rmtree(mine.path)
+        else:
+            os.unlink(mine.path)
+        changed += 1
+    return changed
+
+
+def spare_path(output: Path) -> Path:
+    """Where the tree replaced by the last swap is kept for the next incremental build (see the module's notes)."""
+    return output.parent / f".{output.name}.spare"
+
+
+def claim_spare(output: Path, folder: Path) -> bool:
+    """Take the spare tree as the staging ``folder`` (a rename: no other build can take it then); False when
+    there is none (a first incremental build, a concurrent build took it) or it is not a plain folder."""
+    spare = spare_path(output)
+    try:
+        if not stat.S_ISDIR(os.lstat(spare).st_mode):
+            return False
+        os.rename(spare, folder)
+    except OSError:
+        return False
+    if stat.S_ISDIR(os.lstat(folder).st_mode):
+        return True
+    os.unlink(folder)  # replaced by a link between the check and the rename: never followed
+    return False
+
+
+def keep_spare(folder: Path, output: Path) -> None:
+    """Keep the replaced tree ``folder`` as the spare (deleting it in the background where one is there already:
+    a concurrent build's)."""
+    try:
+        os.rename(folder, spare_path(output))
+    except OSError:
+        remove_in_background(folder)
 
 
 _RENAME_EXCHANGE = 2
