@@ -354,3 +354,59 @@ def test_link_tree_links_every_file_and_link_without_following_links(tmp_path):
     assert (linked / "a/b/page.html").stat().st_ino == (source / "a/b/page.html").stat().st_ino  # a link, not a copy
     assert os.readlink(linked / "a/to-home.html") == "../index.html"  # links stay links
     assert (linked / "a/to-b").is_symlink() and (linked / "a/empty").is_dir()
+
+
+def test_mirror_makes_a_stale_tree_the_linked_copy_of_the_output(tmp_path):
+    from sitegen.write import mirror
+
+    source, target = tmp_path / "output", tmp_path / "spare"
+    (source / "a/b").mkdir(parents=True)
+    (source / "index.html").write_text("home", encoding="utf-8")
+    (source / "a/b/page.html").write_text("page", encoding="utf-8")
+    (source / "a/kept.html").write_text("kept", encoding="utf-8")
+    (source / "new").mkdir()
+    (source / "new/x.html").write_text("x", encoding="utf-8")
+    (source / "was-dir").write_text("now a file", encoding="utf-8")
+    (target / "a/b").mkdir(parents=True)
+    os.link(source / "a/kept.html", target / "a/kept.html")  # already the output's file
+    (target / "index.html").write_text("old home", encoding="utf-8")  # another inode
+    (target / "a/gone.html").write_text("removed since", encoding="utf-8")
+    (target / "was-dir/deep").mkdir(parents=True)
+    listing: list = []
+    changed = mirror(source, target, listing)
+    files = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == files
+    assert sorted(listing) == files
+    assert all((target / rel).stat().st_ino == (source / rel).stat().st_ino for rel in files)
+    assert changed == 5  # index.html, a/b/page.html, new/, was-dir, a/gone.html; a/kept.html untouched
+
+
+def test_an_incremental_build_takes_the_spare_tree_instead_of_cloning(tmp_path, monkeypatch):
+    output = tmp_path / "output"
+    with write.Staging(output) as stage:
+        stage.write("a/index.html", b"one")
+        stage.write("b/index.html", b"b")
+    with write.Staging(output, reuse=True) as stage:  # no spare yet: a clone
+        stage.write("a/index.html", b"two")
+    spare = write.spare_path(output)
+    assert spare.is_dir() and (spare / "a/index.html").read_bytes() == b"one"  # the tree the swap replaced
+    monkeypatch.setattr(write, "link_tree", lambda *a: pytest.fail("cloned although a spare tree was there"))
+    inode = spare.stat().st_ino
+    with write.Staging(output, reuse=True) as stage:
+        assert stage.dir.stat().st_ino == inode and not spare.exists()  # claimed by a rename
+        assert (stage.dir / "a/index.html").read_bytes() == b"two"  # mirrored: the output's file
+        assert stage.prune({"a/index.html"}) == ["b/index.html"]
+    assert sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file()) == ["a/index.html"]
+
+
+def test_a_spare_that_is_a_link_is_never_followed(tmp_path):
+    output = tmp_path / "output"
+    (output / "a").mkdir(parents=True)
+    (output / "a/index.html").write_text("page", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep", encoding="utf-8")
+    write.spare_path(output).symlink_to(elsewhere, target_is_directory=True)
+    with write.Staging(output, reuse=True) as stage:
+        assert not stage.dir.is_symlink() and (stage.dir / "a/index.html").is_file()
+    assert (elsewhere / "precious.txt").read_text(encoding="utf-8") == "keep"
