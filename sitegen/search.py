@@ -281,7 +281,7 @@ def _finish_part(proc: subprocess.Popen, documents: Path, part: Path) -> list[tu
     try:
         log = _wait(proc, documents.parent / "pagefind.log", part)
     finally:
-        shutil.rmtree(documents.parent, ignore_errors=True)
+        shutil.rmtree(documents.parent, ignore_errors=True)  # at once: /dev/shm is memory
     warnings = []
     if "(Extended)" not in log:
         warnings.append(("this is not Pagefind's extended build, which sitegen's Chinese search is made and "
@@ -589,24 +589,21 @@ def search_pages(model, add) -> None:
         search_types=_types(model), search_years=sorted(years, reverse=True), search_categories=model.categories)
 
 
-def post_write(site, folder: Path, files: set[str] | None = None, written: set[str] | None = None) -> list[str]:
+def post_write(site, folder: Path, files: set[str], written: set[str] | None) -> list[str]:
     """The build hook (``site.POST_WRITE``): index the complete staging folder before it is swapped in.
 
     An incremental build's staging folder starts as hard links to the previous output: the parts of the
     previous index whose pages did not change are kept, the others are unlinked and written anew.
-    ``files``: every file of the site outside the folders of post-write steps, when the build knows them;
-    ``written``: those it wrote (see :func:`index`).
+    ``files``: every file of the site outside the folders of post-write steps; ``written``: those the build
+    wrote (see :func:`index`).
     """
     bundle = folder / urls.search_bundle()
     prefix = urls.search_bundle().strip("/") + "/"
-    if files is not None:
-        taken = sorted(rel for rel in files if rel.startswith(prefix) and rel.endswith(".html"))
-    else:
-        taken = sorted(p.relative_to(folder).as_posix() for p in bundle.rglob("*.html")) if bundle.is_dir() else []
+    pages = sorted(rel for rel in files if rel.endswith(".html"))
+    taken = [rel for rel in pages if rel.startswith(prefix)]
     if taken or (bundle.exists() and not bundle.is_dir()):
         raise SearchError(f"{taken[0] if taken else urls.search_bundle()}: the search index folder "
                           f"{urls.search_bundle()} is taken by a page of the site — give that page another slug")
-    pages = None if files is None else sorted(rel for rel in files if rel.endswith(".html"))
     report = index(folder, parts=search_parts(site.model)[0], cache_path=site.config.cache_path / INDEX_CACHE,
                    reuse_from=site.config.output_path, pages=pages, written=written)
     for message, fix in report.warnings:

@@ -417,10 +417,10 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
             # Before the post-write steps, which read the final pages; each step updates its own folders.
             removed = out.prune(keep, tuple(d.rstrip("/") + "/" for d in previous.owned) if previous else ())
             owned = []
+            # The previous build's index describes the output's pages unless a preview rewrote some since.
+            written = wrote if previous is not None and previous.post_written else None
             for post_write in POST_WRITE:
-                # The previous build's index describes the output's pages unless a preview rewrote some since.
-                trusted = previous is not None and previous.post_written
-                owned.extend(post_write(site, out.dir, keep, wrote if trusted else None) or [])
+                owned.extend(post_write(site, out.dir, keep, written) or [])
     post_written = not live or (previous is not None and previous.post_written and not todo and not removed)
     if kept is not None:  # the same plan: the pages' dependencies are as they were
         state = dataclasses.replace(previous, sources=sources, owned=tuple(owned), post_written=post_written,

@@ -68,6 +68,7 @@ def test_pause(reason: str) -> None:
 
 class _Writer:
     dir: Path
+    listing: list[str] | None = None  # every file of the folder as it started (see Staging), when known
 
     def path(self, rel: str) -> Path:
         if "\x00" in rel or os.path.isabs(rel) or (os.name == "nt" and ":" in rel):
@@ -96,8 +97,6 @@ class _Writer:
 
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, source.read_bytes())
-
-    listing: list[str] | None = None  # every file of the folder as it started (see Staging), when known
 
     def prune(self, keep: set[str], keep_dirs: tuple[str, ...] = ()) -> list[str]:
         """Remove files not in ``keep`` (nor under ``keep_dirs``) and the folders left empty; return the
@@ -245,29 +244,30 @@ def mirror(source: Path | str, target: Path | str, listing: list[str] | None = N
                 if mine is not None and mine.is_dir(follow_symlinks=False):
                     changed += mirror(entry.path, path, listing, f"{prefix}{name}/")
                     continue
-                if mine is not None:
-                    os.unlink(path)
+                _discard(mine)
                 link_tree(entry.path, path, listing, f"{prefix}{name}/")
-                changed += 1
-                continue
-            if listing is not None:
-                listing.append(prefix + name)
-            if mine is not None and mine.inode() == entry.inode():
-                continue
-            if mine is not None:
-                if mine.is_dir(follow_symlinks=False):
-                    shutil.rmtree(path)
-                else:
-                    os.unlink(path)
-            os.link(entry.path, path, follow_symlinks=False)
+            else:
+                if listing is not None:
+                    listing.append(prefix + name)
+                if mine is not None and mine.inode() == entry.inode():
+                    continue
+                _discard(mine)
+                os.link(entry.path, path, follow_symlinks=False)
             changed += 1
-    for name, mine in have.items():  # not in source
-        if mine.is_dir(follow_symlinks=False):
-            shutil.rmtree(mine.path)
-        else:
-            os.unlink(mine.path)
+    for mine in have.values():  # not in source
+        _discard(mine)
         changed += 1
     return changed
+
+
+def _discard(entry: os.DirEntry | None) -> None:
+    """Remove a directory entry: a folder with its contents, anything else (a link too) by unlinking it."""
+    if entry is None:
+        return
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
 
 
 def spare_path(output: Path) -> Path:

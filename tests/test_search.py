@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,25 @@ def test_parts_of_an_index_are_rebuilt_only_when_their_pages_change(minimal_site
     fresh = tmp_path / "fresh"
     assert run(["build", "--output", str(fresh)], minimal_site).returncode == 0
     assert digest(bundle) == digest(fresh / "pagefind")  # the same index as a full build
+
+
+def test_a_failing_pagefind_fails_the_build_with_its_log_and_leaves_no_copies(minimal_site, tmp_path, monkeypatch):
+    """Several parts are indexed at once: the first failure stops the build (the other run is killed), its
+    log's tail is shown, nothing is published and the indexing copies are removed."""
+    monkeypatch.setenv(search.PART_SIZE_ENV, "2")
+    wrapper = tmp_path / "pagefind-failing"
+    wrapper.write_text("#!/bin/sh\necho 'Running Pagefind'\necho 'boom: the index broke' >&2\nexit 3\n",
+                       encoding="utf-8")
+    wrapper.chmod(0o755)
+    scratch_dirs = [Path("/dev/shm"), Path(tempfile.gettempdir())]
+
+    def copies():
+        return {p for d in scratch_dirs if d.is_dir() for p in d.glob("sitegen-search-*")}
+
+    before = copies()
+    result = run(["build"], minimal_site, env={search.BINARY_ENV: str(wrapper)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "search: Pagefind failed (exit status 3); nothing was published" in result.stderr
+    assert "boom: the index broke" in result.stderr and "Traceback" not in result.stderr
+    assert not (minimal_site / "output").exists()
+    assert copies() <= before
