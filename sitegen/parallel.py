@@ -43,27 +43,66 @@ def _pool(n: int):
     return multiprocessing.get_context("fork").Pool(n, initializer=_worker_start)
 
 
-def _run_share(index: int):
+def _run_share(index: int, conn) -> None:
+    """In worker ``index``: compute its run of items and send ``(ok, results or exception)`` back."""
+    _worker_start()
     func, items, count = _TASK
-    return [func(item) for item in items[len(items) * index // count:len(items) * (index + 1) // count]]
+    try:
+        outcome = (True, [func(item) for item in items[len(items) * index // count:len(items) * (index + 1) // count]])
+    except BaseException as error:  # noqa: BLE001 - handed to the caller, which re-raises it
+        outcome = (False, error)
+    try:
+        conn.send(outcome)
+    except Exception as error:  # noqa: BLE001 - a result or exception that cannot be pickled
+        conn.send((False, RuntimeError(f"a worker's outcome could not be sent back: {error}")))
+    conn.close()
+
+
+def _receive(worker, receiver) -> tuple:
+    try:
+        return receiver.recv()
+    except EOFError:  # it ended without sending: killed, or out of memory
+        worker.join()
+        return False, RuntimeError(f"a worker process ended without its results (exit status {worker.exitcode})")
 
 
 def map_items(func: Callable, items: Sequence, n: int | None = None) -> list:
     """``[func(x) for x in items]`` computed in forked workers; results in input order.
 
-    Exceptions raised by ``func`` propagate to the caller (the first in input order).
+    Worker ``i`` of ``n`` computes the ``i``-th run of consecutive items: one process per run, so no
+    worker can take two runs while another has none. Exceptions raised by ``func`` propagate to the
+    caller (the first in input order).
     """
     global _TASK
     n = min(n or workers(), len(items))
     if n <= 1 or len(items) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
         return [func(item) for item in items]
+    context = multiprocessing.get_context("fork")
     _TASK = (func, items, n)
+    started = []
     try:
-        with _pool(n) as pool:
-            shares = pool.map(_run_share, range(n), chunksize=1)
+        for index in range(n):
+            receiver, sender = context.Pipe(duplex=False)
+            worker = context.Process(target=_run_share, args=(index, sender), daemon=True)
+            worker.start()
+            sender.close()
+            started.append((worker, receiver))
+        outcomes = [_receive(worker, receiver) for worker, receiver in started]  # before joining: results fill pipes
+    except BaseException:
+        for worker, _ in started:
+            worker.terminate()
+        raise
     finally:
         _TASK = None
-    return [result for share in shares for result in share]
+        for worker, receiver in started:
+            receiver.close()
+            worker.join()
+    results = []
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+        results.extend(value)
+    return results
 
 
 def _run_one(index: int):

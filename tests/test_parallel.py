@@ -66,3 +66,14 @@ def test_each_worker_takes_a_run_of_consecutive_items():
     pids = [pid for _, pid in parallel.map_items(square_with_pid, items, 2)]
     first, second = pids[0], pids[-1]
     assert first != second and pids == [first] * (len(items) // 2) + [second] * (len(items) - len(items) // 2)
+
+
+def exit_on_last(x: int) -> int:
+    if x == 3 * parallel.MIN_PARALLEL - 1:
+        os._exit(3)  # as a worker killed by the kernel for memory
+    return x
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    with pytest.raises(RuntimeError, match="exit status 3"):
+        parallel.map_items(exit_on_last, list(range(3 * parallel.MIN_PARALLEL)), 2)
