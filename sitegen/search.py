@@ -145,21 +145,79 @@ def _load_cache(path: Path | None) -> IndexCache | None:
     return cache if isinstance(cache, IndexCache) and hasattr(cache, "sizes") else None
 
 
-def _page_hash(page: Path) -> str | None:
-    data = page.read_bytes()
+def page_digest(data: bytes) -> str | None:
+    """The sha256 of a page that has indexed parts (None: Pagefind ignores the page)."""
     return hashlib.sha256(data).hexdigest() if b"data-pagefind-body" in data else None
+
+
+def _page_hash(page: Path) -> str | None:
+    return page_digest(page.read_bytes())
+
+
+class Copies:
+    """The indexing copies (see :func:`split_page`) of the pages a build renders, made by the worker that renders
+    each page, while it holds the page: the search stage then moves them into place instead of reading every
+    page back and splitting it in the main process (at 10,000 records: 20,000 pages, about 480 MB through the
+    workers' pipes). A copy that cannot be kept (no Pagefind, a full memory-backed folder) is simply missing:
+    :func:`write_documents` makes it from the page, as for the pages this build did not render.
+
+    Kept in a scratch folder (memory-backed /dev/shm where there is one) until :meth:`close`."""
+
+    def __init__(self, enabled: bool = True):
+        self.folder = scratch_folder("sitegen-copies-", _scratch_parent()) if enabled and available() else None
+        self.full = False  # in this process: a copy could not be written, the next ones are not tried
+
+    @staticmethod
+    def name(rel: str) -> str:
+        return hashlib.sha1(rel.encode("utf-8")).hexdigest() + ".html"
+
+    def add(self, rel: str, data: bytes) -> str | None:
+        """In the worker that rendered the page ``rel``: keep its indexing copy; return :func:`page_digest`."""
+        digest = page_digest(data)
+        if digest is None or self.folder is None or self.full:
+            return digest
+        path = self.folder / self.name(rel)
+        try:
+            path.write_text(split_page(data.decode("utf-8")), encoding="utf-8")
+        except OSError:  # e.g. /dev/shm is full: this process keeps no more copies
+            self.full = True
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        return digest
+
+    def names(self) -> set[str]:
+        """The copies that were kept (file names: see :meth:`name`)."""
+        try:
+            return set(os.listdir(self.folder)) if self.folder is not None else set()
+        except OSError:
+            return set()
+
+    def close(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def __enter__(self) -> "Copies":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: Path | None = None,
           reuse_from: Path | None = None, pages: list[str] | None = None,
-          written: set[str] | None = None) -> SearchReport:
+          written: set[str] | None = None, rendered: dict | None = None,
+          copies: Copies | None = None) -> SearchReport:
     """Index the built site in ``folder`` into ``folder/pagefind/`` (in ``parts`` parts).
 
     With ``cache_path``, the parts whose pages are unchanged since the index recorded there are kept —
     provided ``folder`` started as a copy of ``reuse_from``, the output folder that index was written to.
     ``pages``: the ``.html`` files of ``folder`` (output-relative), when the caller knows them (else a walk
     finds them); ``written``: the only files written into ``folder`` since it was that copy (else each page's
-    inode, size and mtime are compared with the recorded ones).
+    inode, size and mtime are compared with the recorded ones); ``rendered``: page → :func:`page_digest` of the
+    pages this build rendered (not read again); ``copies``: their indexing copies (see :class:`Copies`).
     """
     folder = folder.resolve()
     binary = binary or find_binary()
@@ -186,13 +244,16 @@ def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: 
         pages = html_pages(folder, skip={DOCUMENTS, urls.search_bundle().strip("/")})
     entries: dict = {}
     unread = []
+    rendered = rendered or {}
     for rel in pages:
         if written is not None and rel not in written and rel in known:
             entries[rel] = known[rel]
             continue
         st = os.stat(os.path.join(folder, rel))
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if rel in known and known[rel][0] == key:
+        if rel in rendered:
+            entries[rel] = (key, rendered[rel])
+        elif rel in known and known[rel][0] == key:
             entries[rel] = known[rel]
         else:
             entries[rel] = (key, None)
@@ -220,7 +281,7 @@ def index(folder: Path, binary: Path | None = None, parts: int = 1, cache_path: 
     for name in todo:
         if (bundle / name).exists():
             shutil.rmtree(bundle / name)  # hard links to the published index: unlinked, never written into
-    warnings = _index_parts(binary, folder, [(groups[name], bundle / name) for name in todo])
+    warnings = _index_parts(binary, folder, [(groups[name], bundle / name) for name in todo], copies)
     languages: dict[str, int] = {}
     sizes: dict = {}
     for name in folders:
@@ -244,24 +305,30 @@ def _size(part: Path) -> tuple[int, int]:
     return len(sizes), sum(sizes)
 
 
-def _index_parts(binary: Path, folder: Path, parts: list[tuple[list[str], Path]]) -> list[tuple[str, str]]:
+def _scratch_parent() -> Path | None:
+    """Where indexing copies are kept: memory-backed /dev/shm where there is one (creating and deleting thousands
+    of small files on disk costs more than indexing them), else the temporary folder."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _index_parts(binary: Path, folder: Path, parts: list[tuple[list[str], Path]],
+                 copies: Copies | None = None) -> list[tuple[str, str]]:
     """Index each (pages, bundle folder) of ``parts``; their warnings, in order.
 
     One Pagefind process uses about 1.6 of two cores, so as many run at once as there are workers: while one
-    indexes a part, the next part's indexing copies are written."""
+    indexes a part, the next part's indexing copies are put in place."""
     if not parts:
         return []
-    # The indexing copies are temporary: keep them in memory-backed /dev/shm where there is one (creating
-    # and deleting thousands of small files on disk costs more than indexing them). Named after this process,
-    # so that the next build removes the copies of a build that was killed.
-    shm = Path("/dev/shm")
-    scratch = scratch_folder("sitegen-search-", shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
+    # Named after this process, so that the next build removes the copies of a build that was killed.
+    scratch = scratch_folder("sitegen-search-", _scratch_parent())
+    kept = copies.names() if copies is not None else set()
     warnings: list = []
     running: list = []
     try:
         for number, (pages, part) in enumerate(parts):
             documents = scratch / str(number) / DOCUMENTS
-            write_documents(folder, documents, pages)
+            write_documents(folder, documents, pages, copies if kept else None, kept)
             running.append((_start(binary, documents, part), documents, part))
             if len(running) >= workers():
                 warnings.extend(_finish_part(*running.pop(0)))
@@ -389,27 +456,38 @@ def html_pages(folder: Path, skip: set[str]) -> list[str]:
     return sorted(out)
 
 
-def write_documents(folder: Path, documents: Path, pages: list[str] | None = None) -> int:
+def write_documents(folder: Path, documents: Path, pages: list[str] | None = None, copies: Copies | None = None,
+                    kept: set[str] | None = None) -> int:
     """Copy the pages that have indexed parts (``data-pagefind-body``) with their text split per CJK
-    character: ``pages`` (output-relative), or every page of ``folder``."""
+    character: ``pages`` (output-relative), or every page of ``folder``. A page whose copy the rendering worker
+    kept (``copies``; ``kept``: the names of the copies there) is moved into place, the others are split here."""
     documents.mkdir(parents=True, exist_ok=True)
     if pages is None:
         pages = html_pages(folder, skip={DOCUMENTS})
+    kept = kept if kept is not None else copies.names() if copies is not None else set()
 
     def split(rel: str) -> str | None:
         html = (folder / rel).read_text(encoding="utf-8")
         return split_page(html) if "data-pagefind-body" in html else None
 
-    # Split on all cores, write in one process in sorted order: Pagefind numbers pages in the order the
-    # file system lists them, so the files must be created in the same order every time. The texts
-    # stream in: a part's documents are never all in memory at once.
+    # Split on all cores, create in one process in sorted order: Pagefind numbers pages in the order the
+    # file system lists them, so the files must be created (or moved in) in the same order every time. The
+    # texts stream in: a part's documents are never all in memory at once.
+    names = {rel: Copies.name(rel) for rel in pages} if kept else {}
+    missing = [rel for rel in pages if names.get(rel) not in kept]
+    texts = iter(imap_items(split, missing))
     count = 0
-    for rel, text in zip(pages, imap_items(split, pages)):
-        if text is None:
-            continue
+    for rel in pages:
         target = documents / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        if names.get(rel) in kept:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(copies.folder / names[rel], target)  # a rename where both are in one file system
+        else:
+            text = next(texts)
+            if text is None:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
         count += 1
     return count
 
@@ -589,13 +667,14 @@ def search_pages(model, add) -> None:
         search_types=_types(model), search_years=sorted(years, reverse=True), search_categories=model.categories)
 
 
-def post_write(site, folder: Path, files: set[str], written: set[str] | None) -> list[str]:
+def post_write(site, folder: Path, files: set[str], written: set[str] | None, rendered: dict,
+               copies: Copies | None = None) -> list[str]:
     """The build hook (``site.POST_WRITE``): index the complete staging folder before it is swapped in.
 
     An incremental build's staging folder starts as hard links to the previous output: the parts of the
     previous index whose pages did not change are kept, the others are unlinked and written anew.
     ``files``: every file of the site outside the folders of post-write steps; ``written``: those the build
-    wrote (see :func:`index`).
+    wrote; ``rendered`` and ``copies``: the pages it rendered (see :func:`index`).
     """
     bundle = folder / urls.search_bundle()
     prefix = urls.search_bundle().strip("/") + "/"
@@ -605,7 +684,8 @@ def post_write(site, folder: Path, files: set[str], written: set[str] | None) ->
         raise SearchError(f"{taken[0] if taken else urls.search_bundle()}: the search index folder "
                           f"{urls.search_bundle()} is taken by a page of the site — give that page another slug")
     report = index(folder, parts=search_parts(site.model)[0], cache_path=site.config.cache_path / INDEX_CACHE,
-                   reuse_from=site.config.output_path, pages=pages, written=written)
+                   reuse_from=site.config.output_path, pages=pages, written=written, rendered=rendered,
+                   copies=copies)
     for message, fix in report.warnings:
         site.problems.add("search", 0, "", message, fix, warning=True)
     return [urls.search_bundle()]

@@ -282,9 +282,10 @@ FILES: list = [sitemap.make_files, images.make_files, opendata.make_data_files, 
 
 
 # Each entry runs over the complete staging folder before it is swapped in (e.g. the search index):
-# post_write(site, folder: Path, files: set, written: set | None) -> list of output-relative folders it owns
-# (kept by incremental builds); ``files``: every other file of the site; ``written``: those this build wrote
-# (None: every file is new).
+# post_write(site, folder: Path, files: set, written: set | None, rendered: dict, copies) -> list of
+# output-relative folders it owns (kept by incremental builds); ``files``: every other file of the site;
+# ``written``: those this build wrote (None: every file is new); ``rendered``: page → search.page_digest of the
+# pages this build rendered, whose indexing copies the rendering workers put in ``copies`` (search.Copies).
 POST_WRITE: list = [search.post_write]
 
 
@@ -376,12 +377,22 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
         changed = incremental.changed_files(previous.sources, sources) if previous else set()
         todo = incremental.dirty(jobs, previous, changed, common, templates)
 
+    # Nothing changed, or a preview rebuild (which must be quick): the previous search index etc. are kept;
+    # `sitegen build` regenerates them (the state says they are behind).
+    keeps_post_written = previous is not None and (live or not todo and not changed and previous.post_written)
     writer = LiveOutput(output) if live else Staging(output, reuse=previous is not None)
-    with writer as out:
+    with writer as out, search.Copies(enabled=not keeps_post_written) as copies:
         # Pages are rendered on all cores straight into the staging folder; the previous output is
         # only replaced once everything has been written.
         renderer.compile({job.template for job in todo})  # once, before the workers fork
-        map_items(lambda job: out.write(job.output, renderer.render(job)), todo)
+
+        def write_page(job) -> str | None:
+            data = renderer.render(job)
+            out.write(job.output, data)
+            return copies.add(job.output, data)
+
+        digests = map_items(write_page, todo)
+        rendered = {job.output: digest for job, digest in zip(todo, digests) if digest}
         keep = {job.output for job in jobs}
         wrote = {job.output for job in todo}  # the files this build writes (the rest are the previous output's)
         # After edits of bodies only, the files made from front matter and the plan alone are the previous
@@ -405,9 +416,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
             out.copy(fingerprinted, source)
             keep.add(fingerprinted)
             wrote.add(fingerprinted)
-        if previous is not None and (live or not todo and not changed and previous.post_written):
-            # Nothing changed, or a preview rebuild (which must be quick): the previous search index
-            # etc. are kept; `sitegen build` regenerates them (the state says they are behind).
+        if keeps_post_written:
             owned = list(previous.owned)
             if live:  # the served folder holds exactly what the previous build wrote: no walk needed
                 removed = out.remove(sorted((previous.pages.keys() | previous.files) - keep))
@@ -420,7 +429,7 @@ def build(site: Site, incremental_build: bool = True, live: bool = False, warm: 
             # The previous build's index describes the output's pages unless a preview rewrote some since.
             written = wrote if previous is not None and previous.post_written else None
             for post_write in POST_WRITE:
-                owned.extend(post_write(site, out.dir, keep, written) or [])
+                owned.extend(post_write(site, out.dir, keep, written, rendered, copies) or [])
     post_written = not live or (previous is not None and previous.post_written and not todo and not removed)
     if kept is not None:  # the same plan: the pages' dependencies are as they were
         state = dataclasses.replace(previous, sources=sources, owned=tuple(owned), post_written=post_written,

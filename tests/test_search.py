@@ -240,7 +240,8 @@ def test_a_failing_pagefind_fails_the_build_with_its_log_and_leaves_no_copies(mi
     scratch_dirs = [Path("/dev/shm"), Path(tempfile.gettempdir())]
 
     def copies():
-        return {p for d in scratch_dirs if d.is_dir() for p in d.glob("sitegen-search-*")}
+        return {p for d in scratch_dirs if d.is_dir() for pattern in ("sitegen-search-*", "sitegen-copies-*")
+                for p in d.glob(pattern)}
 
     before = copies()
     result = run(["build"], minimal_site, env={search.BINARY_ENV: str(wrapper)})
@@ -249,3 +250,77 @@ def test_a_failing_pagefind_fails_the_build_with_its_log_and_leaves_no_copies(mi
     assert "boom: the index broke" in result.stderr and "Traceback" not in result.stderr
     assert not (minimal_site / "output").exists()
     assert copies() <= before
+
+
+def _pages(root: Path) -> list[str]:
+    pages = {"a/index.html": "机器人", "b/index.html": "数控机床", "en/a/index.html": "robot 机器人"}
+    for rel, text in pages.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f'<html lang="zh-CN"><body><main><h1 data-pagefind-body>{text}</h1></main></body></html>',
+                                encoding="utf-8")
+    (root / "index.html").write_text('<html lang="zh-CN"><body><p>首页</p></body></html>', encoding="utf-8")
+    return sorted([*pages, "index.html"])
+
+
+def _documents(documents: Path) -> list[tuple[str, bytes]]:
+    """Every file of an indexing folder in the order the file system lists them (Pagefind numbers pages so)."""
+    out = []
+    for folder, dirs, files in os.walk(documents):
+        for name in dirs + files:
+            path = Path(folder) / name
+            out.append((path.relative_to(documents).as_posix(), path.read_bytes() if path.is_file() else b""))
+    return out
+
+
+def test_copies_made_while_rendering_are_moved_into_place_as_the_same_documents(tmp_path):
+    site = tmp_path / "site"
+    pages = _pages(site)
+    search.write_documents(site, tmp_path / "plain", pages)
+    with search.Copies() as copies:
+        folder = copies.folder
+        digests = {rel: copies.add(rel, (site / rel).read_bytes()) for rel in ("b/index.html", "index.html", "a/index.html")}
+        assert digests["index.html"] is None  # nothing of it is indexed: no copy
+        assert digests["a/index.html"] == hashlib.sha256((site / "a/index.html").read_bytes()).hexdigest()
+        assert copies.names() == {search.Copies.name("a/index.html"), search.Copies.name("b/index.html")}
+        assert search.write_documents(site, tmp_path / "moved", pages, copies) == 3
+        assert copies.names() == set()  # moved, not copied: the third page was split from the output
+    assert _documents(tmp_path / "moved") == _documents(tmp_path / "plain")
+    assert not folder.exists()
+
+
+def test_a_copy_that_cannot_be_kept_is_made_from_the_page(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    pages = _pages(site)
+    search.write_documents(site, tmp_path / "plain", pages)
+    real = Path.write_text
+
+    def full(path, *args, **kwargs):
+        if path.name == search.Copies.name("b/index.html"):
+            real(path, "a half-written cop", encoding="utf-8")
+            raise OSError(28, "No space left on device")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with search.Copies() as copies:
+        for rel in ("a/index.html", "b/index.html", "en/a/index.html"):
+            assert copies.add(rel, (site / rel).read_bytes()) is not None  # the digest, copy or not
+        assert copies.full and copies.names() == {search.Copies.name("a/index.html")}  # none tried after the failure
+        monkeypatch.setattr(Path, "write_text", real)
+        search.write_documents(site, tmp_path / "moved", pages, copies)
+    assert _documents(tmp_path / "moved") == _documents(tmp_path / "plain")
+
+
+def test_a_build_indexes_the_copies_its_workers_made(minimal_site, monkeypatch):
+    from sitegen import site as site_mod
+
+    used = []
+    names = search.Copies.names
+    monkeypatch.setattr(search.Copies, "names", lambda self: used.append(names(self)) or used[-1])
+    monkeypatch.chdir(minimal_site)
+    site = site_mod.load(minimal_site / "config.yaml")
+    result = site_mod.build(site)
+    indexed = search.indexed_outputs(site.model)
+    assert used == [{search.Copies.name(rel) for rel in indexed}]  # every indexed page: none read back and split
+    bundle = result.output / "pagefind"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert sum(info["page_count"] for info in entry["languages"].values()) == len(indexed)
