@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from html_safety import active_content, video_iframe
 from sitegen import markdown as md
@@ -302,3 +304,57 @@ def test_a_body_the_sanitiser_leaves_unchanged_is_not_compared_element_by_elemen
     assert plain.removed == () and compared == []
     unsafe = md.MarkdownRenderer().render("正文<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n")
     assert len(compared) == 1 and "<script>" in unsafe.removed
+
+
+# --- plain text skips the inline patterns (markdown._skip_plain_text) --------------------------------------
+
+def _renderers() -> tuple[md.MarkdownRenderer, md.MarkdownRenderer]:
+    quick, plain = md.MarkdownRenderer(HOSTS), md.MarkdownRenderer(HOSTS)
+    plain._md.treeprocessors["inline"].__dict__.pop("_InlineProcessor__handleInline")  # the class's own method
+    return quick, plain
+
+
+def test_the_shortcut_is_on_for_the_pinned_python_markdown():
+    # Off, every body is still converted right, only slower: this says when a new version needs a look.
+    assert md.MarkdownRenderer().quick_inline
+
+
+def test_an_unknown_inline_pattern_turns_the_shortcut_off():
+    import markdown as md_lib
+    from markdown.inlinepatterns import SimpleTagInlineProcessor
+
+    engine = md_lib.Markdown()
+    engine.inlinePatterns.register(SimpleTagInlineProcessor(r"()==(.+?)==", "mark"), "mark", 5)
+    assert not md._skip_plain_text(engine)
+    assert engine.convert("a ==b== c") == "<p>a <mark>b</mark> c</p>"
+
+
+def _bodies() -> list[str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted([*root.glob("content/**/*.md"), *root.glob("tests/**/*.md"), *root.glob("docs/**/*.md"),
+                    root / "README.md"])
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]  # some fixtures are not UTF-8
+    return [t.split("---", 2)[2] if t.startswith("---") and t.count("---") >= 2 else t for t in texts]
+
+
+def test_every_bundled_body_converts_as_without_the_shortcut():
+    quick, plain = _renderers()
+    bodies = _bodies() + XSS
+    assert len(bodies) > 100
+    for text in bodies:
+        assert quick.render(text) == plain.render(text)
+
+
+MARKUP = st.lists(st.sampled_from([*"工业机器人 abc\n\\`[]()!<>&*_~^#:|-/@.;=\"'1", "  \n", "&amp;", "<b>", "[^1]",
+                                    "http://a.b", "[x]: /y", "*[abc]: 缩写"]), max_size=60).map("".join)
+
+_RENDERERS = _renderers()
+
+
+@given(text=MARKUP)
+@settings(max_examples=400, deadline=None)
+def test_any_text_converts_as_without_the_shortcut(text):
+    quick, plain = _RENDERERS
+    assert quick.render(text) == plain.render(text)
