@@ -17,6 +17,7 @@ from pathlib import Path
 from . import contenttypes as ct
 from . import incremental
 from .errors import Problems
+from .parallel import MIN_PARALLEL, map_items
 from .schema import Schema
 from .yamlio import LineDict, ReadProblem, YAMLProblem, load_yaml, read_text, split_front_matter
 
@@ -184,6 +185,7 @@ class RecordCache:
         self.old: dict = {}  # rel → ((kind, stamp), record)
         self.new: dict = {}
         self.in_memory = False  # True: save() waits for save(force=True) (a preview saves when it stops)
+        self.prepared: dict = {}  # rel → (record, its problems), parsed ahead on all cores (see prepare)
         saved = incremental.load_pickle(path)
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == incremental.code_version() \
                 and isinstance(saved[1], dict):
@@ -208,8 +210,25 @@ class RecordCache:
 
     def parse(self, path: str | Path, rel: str, kind: str, schema: Schema, problems: Problems,
               has_en: bool | None = None) -> Record | None:
-        return self.cached(path, rel, kind, lambda: parse_markdown(Path(path), rel, kind, schema, problems), problems,
-                           has_en)
+        ready = self.prepared.pop(rel, None)
+        if ready is not None:
+            def make():
+                problems.items.extend(ready[1])
+                return ready[0]
+        else:
+            def make():
+                return parse_markdown(Path(path), rel, kind, schema, problems)
+        return self.cached(path, rel, kind, make, problems, has_en)
+
+    def prepare(self, files: list[tuple[str, str, str, Schema, bool | None]]) -> None:
+        """Parse ahead, on all cores, the files of ``files`` — (path, rel, kind, schema, has_en) — that are not
+        cached: :meth:`parse` then takes each one's record and problems from here (a first build at 10,000
+        records parses 10,000 files: 5.4 s in one process). The records come back pickled from the workers;
+        below MIN_PARALLEL files that costs more than it saves, and nothing is done."""
+        todo = [item for item in files if (hit := self.old.get(item[1])) is None
+                or hit[0] != (item[2], self.stamp(item[0], item[4]))]
+        if len(todo) >= MIN_PARALLEL:
+            self.prepared = dict(zip((item[1] for item in todo), map_items(_parse_alone, todo)))
 
     def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems, has_en: bool | None = None):
         """``make()`` — the parsed, validated file — or what it returned when the file was last the same."""
@@ -244,6 +263,13 @@ class RecordCache:
         if self.new:
             self.old, self.new = self.new, {}
         return self
+
+
+def _parse_alone(item: tuple) -> tuple[Record | None, list]:
+    """In a worker: one file of :meth:`RecordCache.prepare`, parsed, with the problems it reported."""
+    path, rel, kind, schema, _ = item
+    problems = Problems()
+    return parse_markdown(Path(path), rel, kind, schema, problems), problems.items
 
 
 def _markdown_files(folder: Path) -> list[tuple[str, bool]]:
@@ -327,6 +353,7 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
         content.years[int(path.stem)] = data
 
     advances_dir = content_dir / "advances"
+    listed: list[tuple[str, str, bool]] = []  # (folder of RECORD_FOLDERS, path, has_en) in the order of messages
     for folder in sorted(advances_dir.iterdir()) if advances_dir.is_dir() else []:
         if not folder.is_dir():
             if folder.suffix == ".md":
@@ -337,17 +364,16 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
             problems.add(rel_path(folder, project), 0, "", "the folder name is not a year",
                          "name the folder after the selection year, e.g. 2021")
             continue
-        for path, has_en in _markdown_files(folder):
-            record = _parse_record(cache, path, project, "advances", problems, has_en)
-            if record is not None:
-                content.advances.append(record)
-
+        listed.extend(("advances", path, has_en) for path, has_en in _markdown_files(folder))
     for folder in ("pages", "lectures", "news"):
-        records = getattr(content, folder)
-        for path, has_en in _markdown_files(content_dir / folder):
-            record = _parse_record(cache, path, project, folder, problems, has_en)
-            if record is not None:
-                records.append(record)
+        listed.extend((folder, path, has_en) for path, has_en in _markdown_files(content_dir / folder))
+
+    cache.prepare([(path, rel_path(path, project), *RECORD_FOLDERS[folder], has_en) for folder, path, has_en in listed])
+    for folder, path, has_en in listed:
+        record = _parse_record(cache, path, project, folder, problems, has_en)
+        if record is not None:
+            getattr(content, folder).append(record)
+    cache.prepared = {}
 
     content.files = sorted(_files_under(content_dir))  # as strings: 10,000 Path objects cost 0.1 s a run
     cache.save()

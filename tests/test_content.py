@@ -204,3 +204,30 @@ def test_files_under_lists_what_rglob_and_is_file_list(tmp_path):
     assert sorted(_files_under(tmp_path / "a")) == sorted(map(str, expected))
     assert [p.name for p in expected] == ["one.md", "link-to-file.md", "two.yaml"]
     assert _files_under(tmp_path / "missing") == []
+
+
+def test_records_not_cached_are_parsed_on_all_cores_with_the_same_result(minimal_site, monkeypatch):
+    """A first build parses its records ahead in forked workers (RecordCache.prepare): the same records and the
+    same problems, each with its file and line, as parsing them one by one."""
+    import sitegen.content as content_mod
+
+    template = (minimal_site / "content" / "advances" / "2021" / "world-five-axis.md").read_text(encoding="utf-8")
+    for year in range(2001, 2011):
+        for i in range(1, 9):
+            text = template.replace("year: 2021", f"year: {year}").replace("rank: 1", f"rank: {i}")
+            if (year, i) == (2004, 3):
+                text = text.replace("list: world", "list: moon")  # an error, reported from a worker
+            if (year, i) == (2007, 5):
+                text = text.replace("---\n", "---\ntitle: [unclosed\n", 1)  # a YAML error
+            write(minimal_site, f"advances/{year}/world-{i:02d}.md", text)
+    spread = []
+    real = content_mod.map_items
+    monkeypatch.setattr(content_mod, "map_items", lambda func, items: spread.append(len(items)) or real(func, items))
+    parallel, parallel_errors = discovered(minimal_site)
+    assert spread == [len(parallel.advances) + len(parallel.pages) + 1]  # every record file (one failed to parse)
+    monkeypatch.setattr(content_mod, "MIN_PARALLEL", 10**9)
+    serial, serial_errors = discovered(minimal_site)
+    assert len(spread) == 1 and len(parallel.advances) == 82
+    assert parallel_errors == serial_errors and any("world-05.md:" in e for e in serial_errors)
+    assert any("2004/world-03.md:" in e and "list" in e for e in serial_errors)
+    assert parallel.advances == serial.advances and parallel.pages == serial.pages
