@@ -58,7 +58,8 @@ class Renderer:
         self._memo: dict = {}
         self._jobs: list[Job] | None = None
         self.env.globals.update(site=config.values, model=model, lists=LISTS, langs=LANGS,
-                                asset=self.asset, term_kinds=TERM_KINDS, memo_each=self._memo_each)
+                                asset=self.asset, term_kinds=TERM_KINDS, memo=self._memo_one, memo_each=self._memo_each,
+                                page_routes=frozenset(page.route for page in model.pages))
         self.env.globals["file_url"] = lambda route: self.urls.asset(route)  # language-neutral files (data/…)
         # json: safe inside <script> too (a "</script>" in a value cannot close the element).
         self.env.filters.update(date=self._date, json=lambda v: Markup(
@@ -78,6 +79,17 @@ class Renderer:
     def reset(self) -> None:
         """Forget the fragments of the previous build (a preview renders again with the same renderer)."""
         self._memo.clear()
+
+    @jinja2.pass_context
+    def _memo_one(self, context, make, *key) -> Markup:
+        """``make()`` (a macro), rendered once per language and ``key`` and kept for the other pages: the parts of
+        every page that do not depend on the page (its header, navigation and footer; see base.html). The key
+        must hold whatever the macro's output depends on besides the language."""
+        full = (make.name, context["lang"], key)
+        hit = self._memo.get(full)
+        if hit is None:
+            hit = self._memo[full] = make()
+        return hit
 
     @jinja2.pass_context
     def _memo_each(self, context, make, records, *args) -> Markup:
