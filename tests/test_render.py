@@ -249,3 +249,31 @@ def test_each_page_of_a_term_groups_its_own_advances_by_year(paged, content):
         shown = advances[2 * n:2 * n + 2]
         years = re.findall(r'<h2 id="y(\d{4})">', html)
         assert years == sorted({str(a.year) for a in shown}, reverse=True)
+
+
+# --- the render memo: fragments shared by pages (render.Renderer.memo / memo_each) --------------------------
+
+def test_a_page_rendered_after_others_is_the_page_rendered_alone(site, monkeypatch):
+    """What the memo keeps (list items, header, navigation, footer) must be keyed by everything it depends on:
+    every page of the site, rendered after all the others in one renderer, equals the page rendered with an
+    empty memo."""
+    from sitegen import render, site as site_mod
+
+    monkeypatch.chdir(site)
+    loaded = site_mod.load(site / "config.yaml")
+    renderer = render.Renderer(loaded.config, loaded.theme, loaded.model)
+    jobs = renderer.jobs
+    shared = [renderer.render(job) for job in jobs]
+    assert len(jobs) > 100 and len(renderer._memo) > 20
+    for job, together in zip(jobs, shared):
+        renderer.reset()
+        assert renderer.render(job) == together, job.output
+
+
+def test_the_navigation_marks_the_current_section_and_page_only(site):
+    current = re.compile(r'<a href="([^"]+)" aria-current="page">')
+    for route, expected in (("years/", f"{BASE}years/"), ("categories/equipment/", f"{BASE}categories/"),
+                            ("about/", f"{BASE}about/"), ("search/", None)):
+        html = (site / "output" / route / "index.html").read_text(encoding="utf-8")
+        nav = html[html.index('<nav class="wrap site-nav"'):html.index("</nav>", html.index('<nav class="wrap site-nav"'))]
+        assert current.findall(nav) == ([expected] if expected else []), route
