@@ -71,12 +71,16 @@ class _Writer:
     listing: list[str] | None = None  # every file of the folder as it started (see Staging), when known
 
     def path(self, rel: str) -> Path:
+        """Where ``rel`` is written: resolved (links followed), and refused unless it is inside the folder.
+        String work (``os.path.realpath``): ``Path.resolve`` and ``Path.parents`` cost 90 µs a file, 3 s of
+        27,840 pages."""
         if "\x00" in rel or os.path.isabs(rel) or (os.name == "nt" and ":" in rel):
             raise UnsafeOutputPath(f"{rel!r} would be written outside the output folder")
-        target = (self.dir / rel).resolve()
-        if self.dir.resolve() not in target.parents:
+        top = os.path.realpath(self.dir)
+        target = os.path.realpath(os.path.join(top, rel))
+        if not target.startswith(top.rstrip(os.sep) + os.sep):
             raise UnsafeOutputPath(f"{rel!r} would be written outside the output folder")
-        return target
+        return Path(target)
 
     def write(self, rel: str, data: bytes | Iterable[bytes]) -> None:
         """Write a file: its bytes, or an iterable of its parts (a large file made a part at a time)."""
