@@ -277,3 +277,21 @@ def test_the_navigation_marks_the_current_section_and_page_only(site):
         html = (site / "output" / route / "index.html").read_text(encoding="utf-8")
         nav = html[html.index('<nav class="wrap site-nav"'):html.index("</nav>", html.index('<nav class="wrap site-nav"'))]
         assert current.findall(nav) == ([expected] if expected else []), route
+
+
+def test_compiled_templates_are_kept_in_the_cache_folder_and_reused(site, monkeypatch):
+    from sitegen import render, site as site_mod
+
+    monkeypatch.chdir(site)
+    loaded = site_mod.load(site / "config.yaml")
+    first = render.Renderer(loaded.config, loaded.theme, loaded.model)
+    job = next(job for job in first.jobs if job.template == "advance.html")
+    page = first.render(job)
+    assert len(list((loaded.config.cache_path / "templates").glob("*.cache"))) >= 3  # advance, base, macros …
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("a template was compiled again")
+
+    second = render.Renderer(loaded.config, loaded.theme, loaded.model)
+    monkeypatch.setattr(second.env, "compile", no_compiling)
+    assert second.render(job) == page
