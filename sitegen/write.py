@@ -69,6 +69,10 @@ def test_pause(reason: str) -> None:
 class _Writer:
     dir: Path
     listing: list[str] | None = None  # every file of the folder as it started (see Staging), when known
+    # The folder was made empty by this build and is seen by no one else until it is swapped in: a file is
+    # written in place. Otherwise each file is written beside its target and renamed over it, so that a file
+    # hard-linked from the previous output, or served, is never modified or seen half-written.
+    fresh: bool = False
 
     def path(self, rel: str) -> Path:
         """Where ``rel`` is written: resolved (links followed), and refused unless it is inside the folder.
@@ -87,14 +91,15 @@ class _Writer:
         global _written
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        tmp = target if self.fresh else target.with_name(f".{target.name}.tmp-{os.getpid()}")
         if isinstance(data, (bytes, bytearray)):
             tmp.write_bytes(data)
         else:
             with open(tmp, "wb") as fh:
                 for part in data:
                     fh.write(part)
-        os.replace(tmp, target)  # a new inode: a hard-linked previous output is never modified
+        if tmp is not target:
+            os.replace(tmp, target)  # a new inode: a hard-linked previous output is never modified
         _written += 1
         if os.environ.get(PAUSE_AFTER) == str(_written):
             test_pause(f"after {_written} files written into {self.dir.name}")
@@ -177,6 +182,7 @@ class Staging(_Writer):
                 link_tree(self.output, self.dir, self.listing)
         else:
             self.dir.mkdir(parents=True)
+            self.fresh = True
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

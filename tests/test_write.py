@@ -410,3 +410,23 @@ def test_a_spare_that_is_a_link_is_never_followed(tmp_path):
     with write.Staging(output, reuse=True) as stage:
         assert not stage.dir.is_symlink() and (stage.dir / "a/index.html").is_file()
     assert (elsewhere / "precious.txt").read_text(encoding="utf-8") == "keep"
+
+
+def test_a_new_staging_folder_is_written_in_place_and_a_reused_one_by_rename(tmp_path, monkeypatch):
+    from sitegen import write
+
+    output = tmp_path / "output"
+    renamed = []
+    real = os.replace
+    monkeypatch.setattr(write.os, "replace", lambda a, b: renamed.append(Path(b).name) or real(a, b))
+    with write.Staging(output) as stage:
+        stage.write("a/index.html", b"one")
+        stage.write("data.json", iter([b"[", b"]"]))
+    assert renamed == [] and (output / "a/index.html").read_bytes() == b"one"
+    assert (output / "data.json").read_bytes() == b"[]"
+    with write.Staging(output, reuse=True) as stage:  # starts as hard links to the output
+        stage.write("a/index.html", b"two")
+    assert renamed == ["index.html"]  # a new inode: the linked file of the previous output is not written into
+    assert (output / "a/index.html").read_bytes() == b"two"
+    assert (write.spare_path(output) / "a/index.html").read_bytes() == b"one"
+    assert not [p for p in output.rglob("*") if ".tmp-" in p.name]
