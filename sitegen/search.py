@@ -161,7 +161,11 @@ class Copies:
     workers' pipes). A copy that cannot be kept (no Pagefind, a full memory-backed folder) is simply missing:
     :func:`write_documents` makes it from the page, as for the pages this build did not render.
 
-    Kept in a scratch folder (memory-backed /dev/shm where there is one) until :meth:`close`."""
+    Kept in a scratch folder (memory-backed /dev/shm where there is one) until :meth:`close`. They never take the
+    last quarter of that file system (nor its last 64 MiB): /dev/shm is shared memory that other programs (a
+    browser) need; past that point the copies are made from the pages, a part at a time, as before."""
+
+    RESERVE = 64 * 2**20  # bytes left free at least, besides a quarter of the file system
 
     def __init__(self, enabled: bool = True):
         self.folder = scratch_folder("sitegen-copies-", _scratch_parent()) if enabled and available() else None
@@ -178,8 +182,11 @@ class Copies:
             return digest
         path = self.folder / self.name(rel)
         try:
+            room = os.statvfs(self.folder)
+            if (room.f_bavail - room.f_blocks // 4) * room.f_frsize < self.RESERVE + 4 * len(data):
+                raise OSError("the scratch file system is nearly full")
             path.write_text(split_page(data.decode("utf-8")), encoding="utf-8")
-        except OSError:  # e.g. /dev/shm is full: this process keeps no more copies
+        except OSError:  # e.g. /dev/shm is (nearly) full: this process keeps no more copies
             self.full = True
             try:
                 path.unlink(missing_ok=True)

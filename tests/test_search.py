@@ -324,3 +324,26 @@ def test_a_build_indexes_the_copies_its_workers_made(minimal_site, monkeypatch):
     bundle = result.output / "pagefind"
     entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert sum(info["page_count"] for info in entry["languages"].values()) == len(indexed)
+
+
+def test_copies_leave_the_last_quarter_of_the_scratch_file_system_free(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    pages = _pages(site)
+    real = os.statvfs
+    blocks = 10_000
+
+    def nearly_full(path):
+        st = real(path)
+        free = blocks // 4 + search.Copies.RESERVE // st.f_frsize  # the reserve and nothing more
+        return os.statvfs_result((st.f_bsize, st.f_frsize, blocks, free, free, st.f_files, st.f_ffree, st.f_favail,
+                                  st.f_flag, st.f_namemax))
+
+    with search.Copies() as copies:
+        assert copies.add("a/index.html", (site / "a/index.html").read_bytes()) is not None
+        monkeypatch.setattr(search.os, "statvfs", nearly_full)
+        assert copies.add("b/index.html", (site / "b/index.html").read_bytes()) is not None  # the digest all the same
+        assert copies.full and copies.names() == {search.Copies.name("a/index.html")}
+        monkeypatch.setattr(search.os, "statvfs", real)
+        search.write_documents(site, tmp_path / "documents", pages, copies)
+    search.write_documents(site, tmp_path / "plain", pages)
+    assert _documents(tmp_path / "documents") == _documents(tmp_path / "plain")
