@@ -170,6 +170,7 @@ class Copies:
     def __init__(self, enabled: bool = True):
         self.folder = scratch_folder("sitegen-copies-", _scratch_parent()) if enabled and available() else None
         self.full = False  # in this process: a copy could not be written, the next ones are not tried
+        self._kept: set[str] | None = None  # in the main process, once rendering is over: see has
 
     @staticmethod
     def name(rel: str) -> str:
@@ -182,11 +183,10 @@ class Copies:
             return digest
         path = self.folder / self.name(rel)
         try:
-            room = os.statvfs(self.folder)
-            if (room.f_bavail - room.f_blocks // 4) * room.f_frsize < self.RESERVE + 4 * len(data):
-                raise OSError("the scratch file system is nearly full")
-            path.write_text(split_page(data.decode("utf-8")), encoding="utf-8")
-        except OSError:  # e.g. /dev/shm is (nearly) full: this process keeps no more copies
+            self.full = self._nearly_full(4 * len(data))  # the copy is at most twice the page's UTF-8
+            if not self.full:
+                path.write_text(split_page(data.decode("utf-8")), encoding="utf-8")
+        except OSError:  # e.g. /dev/shm is full: this process keeps no more copies
             self.full = True
             try:
                 path.unlink(missing_ok=True)
@@ -194,12 +194,28 @@ class Copies:
                 pass
         return digest
 
+    def _nearly_full(self, size: int) -> bool:
+        room = os.statvfs(self.folder)
+        return (room.f_bavail - room.f_blocks // 4) * room.f_frsize < self.RESERVE + size
+
     def names(self) -> set[str]:
         """The copies that were kept (file names: see :meth:`name`)."""
         try:
             return set(os.listdir(self.folder)) if self.folder is not None else set()
         except OSError:
             return set()
+
+    def has(self, rel: str) -> bool:
+        """Whether the page ``rel`` has a copy (asked once rendering is over: the folder is listed once)."""
+        if self._kept is None:
+            self._kept = self.names()
+        return self.name(rel) in self._kept
+
+    def take(self, rel: str, target: Path) -> None:
+        """Move the copy of ``rel`` (see :meth:`has`) to ``target`` (a rename where both are in one file system)."""
+        name = self.name(rel)
+        shutil.move(self.folder / name, target)
+        self._kept.discard(name)
 
     def close(self) -> None:
         if self.folder is not None:
@@ -329,13 +345,12 @@ def _index_parts(binary: Path, folder: Path, parts: list[tuple[list[str], Path]]
         return []
     # Named after this process, so that the next build removes the copies of a build that was killed.
     scratch = scratch_folder("sitegen-search-", _scratch_parent())
-    kept = copies.names() if copies is not None else set()
     warnings: list = []
     running: list = []
     try:
         for number, (pages, part) in enumerate(parts):
             documents = scratch / str(number) / DOCUMENTS
-            write_documents(folder, documents, pages, copies if kept else None, kept)
+            write_documents(folder, documents, pages, copies)
             running.append((_start(binary, documents, part), documents, part))
             if len(running) >= workers():
                 warnings.extend(_finish_part(*running.pop(0)))
@@ -463,15 +478,14 @@ def html_pages(folder: Path, skip: set[str]) -> list[str]:
     return sorted(out)
 
 
-def write_documents(folder: Path, documents: Path, pages: list[str] | None = None, copies: Copies | None = None,
-                    kept: set[str] | None = None) -> int:
+def write_documents(folder: Path, documents: Path, pages: list[str] | None = None,
+                    copies: Copies | None = None) -> int:
     """Copy the pages that have indexed parts (``data-pagefind-body``) with their text split per CJK
     character: ``pages`` (output-relative), or every page of ``folder``. A page whose copy the rendering worker
-    kept (``copies``; ``kept``: the names of the copies there) is moved into place, the others are split here."""
+    kept (``copies``) is moved into place, the others are split here."""
     documents.mkdir(parents=True, exist_ok=True)
     if pages is None:
         pages = html_pages(folder, skip={DOCUMENTS})
-    kept = kept if kept is not None else copies.names() if copies is not None else set()
 
     def split(rel: str) -> str | None:
         html = (folder / rel).read_text(encoding="utf-8")
@@ -480,15 +494,14 @@ def write_documents(folder: Path, documents: Path, pages: list[str] | None = Non
     # Split on all cores, create in one process in sorted order: Pagefind numbers pages in the order the
     # file system lists them, so the files must be created (or moved in) in the same order every time. The
     # texts stream in: a part's documents are never all in memory at once.
-    names = {rel: Copies.name(rel) for rel in pages} if kept else {}
-    missing = [rel for rel in pages if names.get(rel) not in kept]
-    texts = iter(imap_items(split, missing))
+    moved = {rel for rel in pages if copies is not None and copies.has(rel)}
+    texts = iter(imap_items(split, [rel for rel in pages if rel not in moved]))
     count = 0
     for rel in pages:
         target = documents / rel
-        if names.get(rel) in kept:
+        if rel in moved:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(copies.folder / names[rel], target)  # a rename where both are in one file system
+            copies.take(rel, target)
         else:
             text = next(texts)
             if text is None:

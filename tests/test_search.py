@@ -313,14 +313,16 @@ def test_a_copy_that_cannot_be_kept_is_made_from_the_page(tmp_path, monkeypatch)
 def test_a_build_indexes_the_copies_its_workers_made(minimal_site, monkeypatch):
     from sitegen import site as site_mod
 
-    used = []
-    names = search.Copies.names
-    monkeypatch.setattr(search.Copies, "names", lambda self: used.append(names(self)) or used[-1])
+    used, taken = [], []
+    names, take = search.Copies.names, search.Copies.take
+    monkeypatch.setattr(search.Copies, "names", lambda self: used.append(names(self)) or set(used[-1]))
+    monkeypatch.setattr(search.Copies, "take", lambda self, rel, target: taken.append(rel) or take(self, rel, target))
     monkeypatch.chdir(minimal_site)
     site = site_mod.load(minimal_site / "config.yaml")
     result = site_mod.build(site)
     indexed = search.indexed_outputs(site.model)
     assert used == [{search.Copies.name(rel) for rel in indexed}]  # every indexed page: none read back and split
+    assert sorted(taken) == indexed  # and each copy moved into the index's documents
     bundle = result.output / "pagefind"
     entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert sum(info["page_count"] for info in entry["languages"].values()) == len(indexed)
