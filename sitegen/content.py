@@ -185,7 +185,6 @@ class RecordCache:
         self.old: dict = {}  # rel → ((kind, stamp), record)
         self.new: dict = {}
         self.in_memory = False  # True: save() waits for save(force=True) (a preview saves when it stops)
-        self.prepared: dict = {}  # rel → (record, its problems), parsed ahead on all cores (see prepare)
         saved = incremental.load_pickle(path)
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == incremental.code_version() \
                 and isinstance(saved[1], dict):
@@ -209,8 +208,9 @@ class RecordCache:
         return tuple(out)
 
     def parse(self, path: str | Path, rel: str, kind: str, schema: Schema, problems: Problems,
-              has_en: bool | None = None) -> Record | None:
-        ready = self.prepared.pop(rel, None)
+              has_en: bool | None = None, prepared: tuple | None = None) -> Record | None:
+        """The record of the file ``path``; ``prepared``: what :meth:`prepare` found for it."""
+        stamp, ready = prepared or (None, None)
         if ready is not None:
             def make():
                 problems.items.extend(ready[1])
@@ -218,21 +218,24 @@ class RecordCache:
         else:
             def make():
                 return parse_markdown(Path(path), rel, kind, schema, problems)
-        return self.cached(path, rel, kind, make, problems, has_en)
+        return self.cached(path, rel, kind, make, problems, has_en, stamp)
 
-    def prepare(self, files: list[tuple[str, str, str, Schema, bool | None]]) -> None:
-        """Parse ahead, on all cores, the files of ``files`` — (path, rel, kind, schema, has_en) — that are not
-        cached: :meth:`parse` then takes each one's record and problems from here (a first build at 10,000
-        records parses 10,000 files: 5.4 s in one process). The records come back pickled from the workers;
-        below MIN_PARALLEL files that costs more than it saves, and nothing is done."""
-        todo = [item for item in files if (hit := self.old.get(item[1])) is None
-                or hit[0] != (item[2], self.stamp(item[0], item[4]))]
-        if len(todo) >= MIN_PARALLEL:
-            self.prepared = dict(zip((item[1] for item in todo), map_items(_parse_alone, todo)))
+    def prepare(self, files: list[tuple[str, str, str, Schema, bool | None]]) -> dict:
+        """rel → (stamp, parsed) for the files of ``files`` — (path, rel, kind, schema, has_en) — to hand to
+        :meth:`parse`: each file's stamp, taken once, and for the files that are not cached their record and
+        problems, parsed ahead on all cores (a first build at 10,000 records parses 10,000 files: 5.4 s in one
+        process). The records come back pickled from the workers; below MIN_PARALLEL files that costs more than
+        it saves, and parse parses them."""
+        stamps = {item[1]: self.stamp(item[0], item[4]) for item in files}
+        todo = [item for item in files if (hit := self.old.get(item[1])) is None or hit[0] != (item[2], stamps[item[1]])]
+        parsed = dict(zip((item[1] for item in todo), map_items(_parse_alone, todo))) if len(todo) >= MIN_PARALLEL else {}
+        return {rel: (stamp, parsed.get(rel)) for rel, stamp in stamps.items()}
 
-    def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems, has_en: bool | None = None):
-        """``make()`` — the parsed, validated file — or what it returned when the file was last the same."""
-        stamp = self.stamp(path, has_en)
+    def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems, has_en: bool | None = None,
+               stamp: tuple | None = None):
+        """``make()`` — the parsed, validated file — or what it returned when the file was last the same
+        (``stamp``: the file's, when the caller took it)."""
+        stamp = self.stamp(path, has_en) if stamp is None else stamp
         hit = self.old.get(rel)
         if hit is not None and hit[0] == (kind, stamp):
             self.new[rel] = hit
@@ -326,7 +329,6 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
     With a ``cache``, unchanged Markdown files are not parsed again (see :class:`RecordCache`).
     """
     cache = cache or RecordCache(None)
-    parse_markdown = cache.parse
     content = Content(content_dir)
 
     def data_file(path: Path, entry_schema: Schema | None, schema: Schema | None, kind: str) -> DataFile | None:
@@ -368,12 +370,12 @@ def discover(project: Path, content_dir: Path, problems: Problems, cache: Record
     for folder in ("pages", "lectures", "news"):
         listed.extend((folder, path, has_en) for path, has_en in _markdown_files(content_dir / folder))
 
-    cache.prepare([(path, rel_path(path, project), *RECORD_FOLDERS[folder], has_en) for folder, path, has_en in listed])
+    prepared = cache.prepare([(path, rel_path(path, project), *RECORD_FOLDERS[folder], has_en)
+                              for folder, path, has_en in listed])
     for folder, path, has_en in listed:
-        record = _parse_record(cache, path, project, folder, problems, has_en)
+        record = _parse_record(cache, path, project, folder, problems, has_en, prepared)
         if record is not None:
             getattr(content, folder).append(record)
-    cache.prepared = {}
 
     content.files = sorted(_files_under(content_dir))  # as strings: 10,000 Path objects cost 0.1 s a run
     cache.save()
@@ -386,10 +388,12 @@ RECORD_FOLDERS = {"advances": ("advance", ct.ADVANCE), "pages": ("page", ct.PAGE
 
 
 def _parse_record(cache: RecordCache, path: str, project: Path, folder: str, problems: Problems,
-                  has_en: bool | None) -> Record | None:
-    """One record file of ``folder`` (a key of RECORD_FOLDERS), parsed (or cached) and checked against its place."""
+                  has_en: bool | None, prepared: dict | None = None) -> Record | None:
+    """One record file of ``folder`` (a key of RECORD_FOLDERS), parsed (or cached) and checked against its place;
+    ``prepared``: what RecordCache.prepare found for the files of this run."""
     kind, schema = RECORD_FOLDERS[folder]
-    record = cache.parse(path, rel_path(path, project), kind, schema, problems, has_en)
+    rel = rel_path(path, project)
+    record = cache.parse(path, rel, kind, schema, problems, has_en, (prepared or {}).get(rel))
     if record is not None and folder == "advances":
         folder_name = os.path.basename(os.path.dirname(path))
         year = record.meta.get("year")

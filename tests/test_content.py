@@ -220,14 +220,29 @@ def test_records_not_cached_are_parsed_on_all_cores_with_the_same_result(minimal
             if (year, i) == (2007, 5):
                 text = text.replace("---\n", "---\ntitle: [unclosed\n", 1)  # a YAML error
             write(minimal_site, f"advances/{year}/world-{i:02d}.md", text)
-    spread = []
-    real = content_mod.map_items
+    spread, in_parent = [], []
+    real, parse = content_mod.map_items, content_mod.parse_markdown
     monkeypatch.setattr(content_mod, "map_items", lambda func, items: spread.append(len(items)) or real(func, items))
-    parallel, parallel_errors = discovered(minimal_site)
+    monkeypatch.setattr(content_mod, "parse_markdown", lambda path, *a: in_parent.append(path) or parse(path, *a))
+    parallel, parallel_errors = discovered(minimal_site)  # the workers' calls are not seen here
     assert spread == [len(parallel.advances) + len(parallel.pages) + 1]  # every record file (one failed to parse)
+    assert in_parent == []  # the records and messages of the workers are used, not parsed again
     monkeypatch.setattr(content_mod, "MIN_PARALLEL", 10**9)
     serial, serial_errors = discovered(minimal_site)
     assert len(spread) == 1 and len(parallel.advances) == 82
     assert parallel_errors == serial_errors and any("world-05.md:" in e for e in serial_errors)
     assert any("2004/world-03.md:" in e and "list" in e for e in serial_errors)
     assert parallel.advances == serial.advances and parallel.pages == serial.pages
+
+
+def test_a_discovery_takes_each_record_files_stamp_once(minimal_site, tmp_path, monkeypatch):
+    import sitegen.content as content_mod
+
+    cached_discover(minimal_site, tmp_path / "records.pickle")
+    stamped = []
+    real = content_mod.RecordCache.stamp
+    monkeypatch.setattr(content_mod.RecordCache, "stamp", staticmethod(lambda path, *a: stamped.append(path) or real(path, *a)))
+    again, errors, _ = cached_discover(minimal_site, tmp_path / "records.pickle")
+    records = [r.path for r in again.advances + again.pages]
+    stamped_records = sorted(str(path) for path in stamped if str(path).endswith(".md"))
+    assert errors == [] and stamped_records == sorted(map(str, records))  # once each: not again when looked up
