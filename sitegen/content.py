@@ -227,8 +227,11 @@ class RecordCache:
         process). The records come back pickled from the workers; below MIN_PARALLEL files that costs more than
         it saves, and parse parses them."""
         stamps = {item[1]: self.stamp(item[0], item[4]) for item in files}
-        todo = [item for item in files if (hit := self.old.get(item[1])) is None or hit[0] != (item[2], stamps[item[1]])]
-        parsed = dict(zip((item[1] for item in todo), map_items(_parse_alone, todo))) if len(todo) >= MIN_PARALLEL else {}
+        todo = [item for item in files
+                if (hit := self.old.get(item[1])) is None or hit[0] != (item[2], stamps[item[1]])]
+        parsed = {}
+        if len(todo) >= MIN_PARALLEL:
+            parsed = dict(zip((item[1] for item in todo), map_items(_parse_alone, todo)))
         return {rel: (stamp, parsed.get(rel)) for rel, stamp in stamps.items()}
 
     def cached(self, path: str | Path, rel: str, kind: str, make, problems: Problems, has_en: bool | None = None,

@@ -84,8 +84,8 @@ class Renderer:
     @jinja2.pass_context
     def _memo_one(self, context, make, *key) -> Markup:
         """``make()`` (a macro), rendered once per language and ``key`` and kept for the other pages: the parts of
-        every page that do not depend on the page (its header, navigation and footer; see base.html). The key
-        must hold whatever the macro's output depends on besides the language."""
+        every page that do not depend on the page (its brand and search form, navigation and footer; see
+        base.html). The key must hold whatever the macro's output depends on besides the language."""
         full = (make.name, context["lang"], key)
         hit = self._memo.get(full)
         if hit is None:
